@@ -1,0 +1,118 @@
+"""The ``copilot-dashboard`` command line.
+
+Each subcommand parses its arguments here and calls library code. Input errors print one
+line on stderr and exit with status 2; other failures exit with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import NoReturn
+
+import orjson
+
+from copilot_lib import __version__, config
+from copilot_lib.errors import CopilotDashboardError, DataDirError, ReportFormatError
+
+logger = logging.getLogger(__name__)
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class UsageError(CopilotDashboardError):
+    """A command-line argument is invalid."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr, without the usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD, e.g. 2026-11-30") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="copilot-dashboard",
+        description="See, keep and act on your organisation's GitHub Copilot usage metrics.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeat for debug)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    serve = commands.add_parser("serve", help="serve the dashboard with Voilà on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=config.DEFAULT_PORT, help="TCP port (default 8866)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--notebook", type=Path, default=None, help="notebook to serve (default: the dashboard)")
+    serve.add_argument("--data-dir", default=None, help=f"folder of report files (default: ${config.ENV_DATA_DIR}, else demo data)")
+    serve.set_defaults(handler=_serve)
+
+    summary = commands.add_parser("summary", help="print the headline numbers of a folder of report files")
+    summary.add_argument("--data-dir", required=True, help="folder of report files")
+    summary.add_argument("--since", type=_day, default=None, help="first day, YYYY-MM-DD (default: first day in the data)")
+    summary.add_argument("--until", type=_day, default=None, help="last day, YYYY-MM-DD (default: last day in the data)")
+    summary.add_argument("--json", action="store_true", help="print JSON instead of aligned text")
+    summary.set_defaults(handler=_summary)
+    return parser
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from copilot_lib.metrics import kpis
+    from copilot_lib.tables import load_folder
+
+    if args.since and args.until and args.since > args.until:
+        raise UsageError(f"--since {args.since} is after --until {args.until}: swap them")
+    tables = load_folder(args.data_dir)
+    result = kpis(tables, args.since, args.until).as_dict()
+    if args.json:
+        sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        width = max(len(key) for key in result)
+        for key, value in result.items():
+            shown = f"{value:.4f}" if isinstance(value, float) else ("-" if value is None else value)
+            sys.stdout.write(f"{key:<{width}}  {shown}\n")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from copilot_lib.serve import serve
+
+    if args.data_dir:
+        os.environ[config.ENV_DATA_DIR] = args.data_dir
+    return serve(port=args.port, host=args.host, notebook=args.notebook)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.handler(args))
+    except (UsageError, DataDirError, ReportFormatError) as exc:
+        sys.stderr.write(f"copilot-dashboard {args.command}: {exc}\n")
+        return EXIT_USAGE
+    except CopilotDashboardError as exc:
+        sys.stderr.write(f"copilot-dashboard {args.command}: {exc}\n")
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        sys.stderr.write(f"copilot-dashboard {args.command}: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -61,7 +61,9 @@ def active_user_rows(user_daily: pd.DataFrame) -> pd.DataFrame:
     return user_daily.loc[user_daily[INTERACTIONS].fillna(0) > 0]
 
 
-def distinct_active_users(user_daily: pd.DataFrame, since: date | None = None, until: date | None = None) -> int:
+def distinct_active_users(
+    user_daily: pd.DataFrame, since: date | None = None, until: date | None = None
+) -> int:
     """Count the distinct users active at least once in [since, until], from user-day rows."""
     rows = active_user_rows(window(user_daily, since, until))
     return int(rows["user_id"].nunique())
@@ -74,7 +76,9 @@ def _sum(frame: pd.DataFrame, column: str) -> int | None:
     return int(frame[column].sum())
 
 
-def daily_series(tables: Tables, since: date | None = None, until: date | None = None) -> pd.DataFrame:
+def daily_series(
+    tables: Tables, since: date | None = None, until: date | None = None
+) -> pd.DataFrame:
     """Return one row per calendar day in the window with the day's totals and rate.
 
     Days without a record appear with NaN values, so charts draw them as gaps. Totals come
@@ -84,14 +88,20 @@ def daily_series(tables: Tables, since: date | None = None, until: date | None =
     source = _daily_source(tables)
     frame = window(source, since, until)
     start, end = _range(tables, since, until)
-    calendar = pd.DataFrame({"day": pd.date_range(start, end, freq="D")}) if start else pd.DataFrame({"day": []})
+    calendar = (
+        pd.DataFrame({"day": pd.date_range(start, end, freq="D")})
+        if start
+        else pd.DataFrame({"day": []})
+    )
     merged = calendar.merge(frame, on="day", how="left")
     columns = ["daily_active_users", INTERACTIONS, GENERATIONS, ACCEPTANCES, LOC_ADDED, LOC_DELETED]
     for name in columns:
         if name not in merged:
             merged[name] = pd.NA
         merged[name] = merged[name].astype("Float64")
-    merged["acceptance_rate"] = merged[ACCEPTANCES] / merged[GENERATIONS].where(merged[GENERATIONS] > 0)
+    merged["acceptance_rate"] = merged[ACCEPTANCES] / merged[GENERATIONS].where(
+        merged[GENERATIONS] > 0
+    )
     return merged[["day", *columns, "acceptance_rate"]]
 
 
@@ -108,13 +118,17 @@ def _daily_source(tables: Tables) -> pd.DataFrame:
     users = tables.user_daily
     counters = [INTERACTIONS, GENERATIONS, ACCEPTANCES, LOC_ADDED, LOC_DELETED]
     grouped = users.groupby("day", as_index=False)[counters].sum(min_count=1)
-    active = active_user_rows(users).groupby("day")["user_id"].nunique().rename("daily_active_users")
+    active = (
+        active_user_rows(users).groupby("day")["user_id"].nunique().rename("daily_active_users")
+    )
     grouped = grouped.merge(active, on="day", how="left")
     grouped["daily_active_users"] = grouped["daily_active_users"].fillna(0)
     return grouped
 
 
-def _range(tables: Tables, since: date | None, until: date | None) -> tuple[date | None, date | None]:
+def _range(
+    tables: Tables, since: date | None, until: date | None
+) -> tuple[date | None, date | None]:
     first, last = data_range(tables)
     return (since or first, until or last)
 
@@ -203,14 +217,22 @@ def kpis(tables: Tables, since: date | None = None, until: date | None = None) -
     )
 
 
-def breakdown_totals(frame: pd.DataFrame, dimension: str, since: date | None = None, until: date | None = None) -> pd.DataFrame:
+def breakdown_totals(
+    frame: pd.DataFrame, dimension: str, since: date | None = None, until: date | None = None
+) -> pd.DataFrame:
     """Sum a breakdown table's counters per value of ``dimension`` over the window.
 
     The result has the dimension, each counter summed, and the acceptance rate as a ratio
     of the sums. No user counts are summed here, because breakdown rows carry none.
     """
     rows = window(frame, since, until)
-    counters = [name for name in (INTERACTIONS, GENERATIONS, ACCEPTANCES, LOC_ADDED, LOC_DELETED) if name in rows]
+    counters = [
+        name
+        for name in (INTERACTIONS, GENERATIONS, ACCEPTANCES, LOC_ADDED, LOC_DELETED)
+        if name in rows
+    ]
     grouped = rows.groupby(dimension, as_index=False, observed=True)[counters].sum(min_count=1)
-    grouped["acceptance_rate"] = grouped[ACCEPTANCES] / grouped[GENERATIONS].where(grouped[GENERATIONS] > 0)
+    grouped["acceptance_rate"] = grouped[ACCEPTANCES] / grouped[GENERATIONS].where(
+        grouped[GENERATIONS] > 0
+    )
     return grouped.sort_values(GENERATIONS, ascending=False, kind="stable").reset_index(drop=True)

@@ -226,6 +226,12 @@ class Flattener:
                 ("repo", ("pr_by_comment_type",)),
             )
         }
+        self._arrays = {
+            parent: [
+                (_ARRAYS[child], children[child]) for child in _SIMPLE_ARRAYS if child in children
+            ]
+            for parent, children in self.children.items()
+        }
         self.other: list[Record] = []
         self.skipped = 0
         self._entity_get = itemgetter(*schema.ENTITY_USER_COUNTS, *schema.COUNTERS)
@@ -327,14 +333,21 @@ class Flattener:
 
     def _add_children(self, parent: str, index: int, data: dict[str, Any]) -> None:
         children = self.children[parent]
-        for child in _SIMPLE_ARRAYS:
-            target = children.get(child)
-            items = data.get(_ARRAYS[child]) if target else None
-            if items and isinstance(items, list) and target is not None:
-                rows, read = target.rows, target.read
+        for field, target in self._arrays[parent]:
+            items = data.get(field)
+            if not items or type(items) is not list:
+                continue
+            rows, getter = target.rows, target.getter
+            start = len(rows)
+            try:
+                for item in items:
+                    rows.append((index, *getter(item)))
+            except (KeyError, TypeError):
+                # An element lacks a field or is not an object: redo this array slowly.
+                del rows[start:]
                 for item in items:
                     if isinstance(item, dict):
-                        rows.append((index, *read(item)))
+                        rows.append((index, *map(item.get, target.fields)))
         self._add_ides(parent, index, data.get("totals_by_ide"))
         for child, field in (("cli", "totals_by_cli"), ("copilot_app", "totals_by_copilot_app")):
             block = data.get(field)

@@ -201,8 +201,11 @@ def read_report_file(path: str | os.PathLike[str], *, file_span: bool = True) ->
     """
     file_path = Path(path)
     name = str(file_path)
-    values = list(decode_values(_read_bytes(file_path), name))
-    fallback_span = _file_span(values) if file_span else None
+    values: Iterable[tuple[int, Any]] = decode_values(_read_bytes(file_path), name)
+    fallback_span = None
+    if file_span:
+        values = list(values)
+        fallback_span = _file_span(values)
     for line, value in values:
         for obj in value if isinstance(value, list) else [value]:
             yield from _records_from_object(obj, name, line, fallback_span)

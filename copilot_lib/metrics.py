@@ -219,7 +219,7 @@ def adoption_rate(
 def surface_adoption(
     tables: Tables, since: date | None = None, until: date | None = None, **selection: Any
 ) -> dict[str, float | None]:
-    """Return, per surface (agent, chat, CLI, cloud agent, code review, app), the share of users who used it.
+    """Return the share of users who used each surface: agent, chat, CLI, cloud agent, review, app.
 
     The numerator is the distinct users whose ``used_*`` flag was true on at least one day
     of the window; the denominator is the distinct users who were active (interactions

@@ -175,13 +175,12 @@ def _usage_day(rows: _Rows, data: dict[str, Any], team: str) -> None:
         "legacy_usage_daily", {**base, **{name: _int(data.get(name)) for name in USAGE_TOTALS}}
     )
     for item in _objects(data.get("breakdown")):
-        row = {
+        row: dict[str, Any] = {
             **base,
             "language": _text(item.get("language")) or "unknown",
-            "editor": _text(item.get("editor")),
+            "editor": _text(item.get("editor")) or "unknown",
         }
         row.update({name: _int(item.get(name)) for name in USAGE_BREAKDOWN})
-        row["editor"] = row["editor"] or "unknown"
         rows.add("legacy_usage_breakdown", row)
 
 

@@ -407,7 +407,10 @@ def generate(users: int = 60, days: int = 90, seed: int = 7, end: date | None = 
     people = _make_users(rng, users, days)
     data = DemoData(start=start, end=end)
     history: dict[date, set[int]] = {}
-    org_days, user_rows, team_rows, repo_rows = [], [], [], []
+    org_days: list[dict[str, Any]] = []
+    user_rows: list[dict[str, Any]] = []
+    team_rows: list[dict[str, Any]] = []
+    repo_rows: list[dict[str, Any]] = []
     last_seen: dict[int, tuple[date, str]] = {}
     for offset in range(days):
         day = start + timedelta(days=offset)

@@ -142,11 +142,10 @@ def _model(model: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Rows:
-    """Rows per legacy table, keyed so that a repeated day replaces the earlier copy."""
+    """Rows per legacy table, grouped by (team_slug, day) so a repeated day replaces the last."""
 
     def __init__(self) -> None:
-        # table -> (team_slug, day) -> row key -> row
-        self.tables: dict[str, dict[tuple[str, str], dict[tuple[Any, ...], dict[str, Any]]]] = {
+        self.tables: dict[str, dict[tuple[str, str], list[dict[str, Any]]]] = {
             name: {} for name in TABLE_COLUMNS
         }
         self.replaced: dict[str, int] = dict.fromkeys(TABLE_COLUMNS, 0)
@@ -157,11 +156,12 @@ class _Rows:
             self.replaced[table] += 1
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        key = tuple(row.get(name) for name in TABLE_COLUMNS[table] if name in TEXT_COLUMNS)
-        self.tables[table].setdefault((row["team_slug"], row["day"]), {})[key] = row
+        # Rows within a day are kept as listed: GitHub's breakdowns can list the same
+        # language and editor twice in one day, and both entries count.
+        self.tables[table].setdefault((row["team_slug"], row["day"]), []).append(row)
 
     def rows(self, table: str) -> list[dict[str, Any]]:
-        return [row for day in self.tables[table].values() for row in day.values()]
+        return [row for day in self.tables[table].values() for row in day]
 
 
 def _usage_day(rows: _Rows, data: dict[str, Any], team: str) -> None:

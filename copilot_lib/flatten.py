@@ -10,6 +10,7 @@ tables module joins them to the parent's key after dropping repeated records.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -156,12 +157,7 @@ def rows_table(rows: list[tuple[Any, ...]], columns: Columns, with_parent: bool)
         names.insert(0, PARENT_INDEX)
         kinds.insert(0, schema.INT)
     if not rows:
-        return pa.table(
-            {
-                name: pa.array([], type=_ARROW_TYPES[kind])
-                for name, kind in zip(names, kinds, strict=True)
-            }
-        )
+        return _empty_table(tuple(names), tuple(kinds))
     arrays = []
     for name, kind, values in zip(names, kinds, zip(*rows, strict=True), strict=True):
         array = column_array(values, kind)
@@ -169,6 +165,14 @@ def rows_table(rows: list[tuple[Any, ...]], columns: Columns, with_parent: bool)
             array = pc.if_else(pc.equal(pc.fill_null(array, ""), ""), schema.UNKNOWN, array)
         arrays.append(array)
     return pa.table(arrays, names=names)
+
+
+@functools.cache
+def _empty_table(names: tuple[str, ...], kinds: tuple[str, ...]) -> pa.Table:
+    columns = {
+        name: pa.array([], type=_ARROW_TYPES[kind]) for name, kind in zip(names, kinds, strict=True)
+    }
+    return pa.table(columns)
 
 
 class _Child:
@@ -419,7 +423,11 @@ class Flattener:
         """
         items = data.get("totals_by_feature")
         listed = (
-            {item.get("feature") for item in items if isinstance(item, dict)}
+            {
+                item.get("feature")
+                for item in items
+                if isinstance(item, dict) and isinstance(item.get("feature"), str)
+            }
             if isinstance(items, list)
             else set()
         )

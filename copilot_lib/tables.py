@@ -167,9 +167,10 @@ def _typed_frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> pd.Data
     frame = pd.DataFrame(rows, columns=list(columns))
     for name, dtype in columns.items():
         if dtype.startswith("datetime64[ns, UTC]"):
-            frame[name] = pd.to_datetime(frame[name], utc=True, errors="coerce", format="ISO8601")
+            times = pd.to_datetime(frame[name], utc=True, errors="coerce", format="ISO8601")
+            frame[name] = times.astype(dtype)
         elif dtype == "datetime64[ns]":
-            frame[name] = pd.to_datetime(frame[name], errors="coerce", format="%Y-%m-%d")
+            frame[name] = pd.to_datetime(frame[name], errors="coerce", format="%Y-%m-%d").astype(dtype)
         else:
             frame[name] = frame[name].astype(dtype)
     return frame

@@ -33,7 +33,10 @@ DEFAULT_PORT = 8866
 
 
 def setting(
-    value: str | None, name: str, default: str | None = None, environ: Mapping[str, str] | None = None
+    value: str | None,
+    name: str,
+    default: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> str | None:
     """Return ``value`` when given, else the environment variable ``name``, else ``default``.
 

@@ -170,7 +170,9 @@ def _typed_frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> pd.Data
             times = pd.to_datetime(frame[name], utc=True, errors="coerce", format="ISO8601")
             frame[name] = times.astype(dtype)
         elif dtype == "datetime64[ns]":
-            frame[name] = pd.to_datetime(frame[name], errors="coerce", format="%Y-%m-%d").astype(dtype)
+            frame[name] = pd.to_datetime(frame[name], errors="coerce", format="%Y-%m-%d").astype(
+                dtype
+            )
         else:
             frame[name] = frame[name].astype(dtype)
     return frame

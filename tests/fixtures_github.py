@@ -6,8 +6,10 @@ Test modules load them with ``pytest_plugins = ["fixtures_github"]``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from copilot_lib.auth import AppAuth, TokenAuth, load_private_key
 from copilot_lib.fake_github import FakeAccount, FakeClock, FakeGitHub
@@ -23,9 +25,15 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(scope="session")
+def app_key() -> rsa.RSAPrivateKey:
+    """The fake App's RSA key, generated once per run because generating takes a moment."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 @pytest.fixture
-def fake(clock: FakeClock) -> Iterator[FakeGitHub]:
-    with FakeGitHub(clock=clock) as server:
+def fake(clock: FakeClock, app_key: rsa.RSAPrivateKey) -> Iterator[FakeGitHub]:
+    with FakeGitHub(clock=clock, app_private_key=app_key) as server:
         server.add_personal_token(PERSONAL_TOKEN)
         yield server
 
@@ -58,7 +66,9 @@ def make_client(
         auth: AppAuth | TokenAuth = TokenAuth(Secret(token))
     else:
         key = load_private_key(Secret(fake.app_private_key_pem), "test")
-        auth = AppAuth(issuer=fake.client_id, private_key=key, org=org, enterprise=enterprise, clock=clock)
+        auth = AppAuth(
+            issuer=fake.client_id, private_key=key, org=org, enterprise=enterprise, clock=clock
+        )
     return GitHubClient(
         fake.url,
         auth,
@@ -71,6 +81,27 @@ def make_client(
 
 
 @pytest.fixture
-def client(fake: FakeGitHub, org: FakeAccount, clock: FakeClock, sleeps: list[float]) -> Iterator[GitHubClient]:
+def client(
+    fake: FakeGitHub, org: FakeAccount, clock: FakeClock, sleeps: list[float]
+) -> Iterator[GitHubClient]:
     with make_client(fake, clock, sleeps) as github_client:
         yield github_client
+
+
+@pytest.fixture
+def client_factory(fake: FakeGitHub, clock: FakeClock, sleeps: list[float]) -> Iterator[Any]:
+    """Return ``make(**options)`` that builds more clients like ``client``; all are closed after."""
+    made: list[GitHubClient] = []
+
+    def make(**options: Any) -> GitHubClient:
+        made.append(make_client(fake, clock, sleeps, **options))
+        return made[-1]
+
+    yield make
+    for github_client in made:
+        github_client.close()
+
+
+@pytest.fixture
+def personal_token() -> str:
+    return PERSONAL_TOKEN

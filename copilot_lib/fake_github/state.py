@@ -131,9 +131,7 @@ class IssuedToken:
 
 
 def split_parts(records: list[dict[str, Any]], parts: int) -> list[list[dict[str, Any]]]:
-    """Split records into ``parts`` nearly equal, contiguous lists (at least one list)."""
+    """Split records into exactly ``parts`` contiguous lists (at least one); some may be empty."""
     count = max(1, parts)
-    size = -(-len(records) // count) if records else 0
-    if size == 0:
-        return [[] for _ in range(count)]
-    return [records[index : index + size] for index in range(0, len(records), size)]
+    size = -(-len(records) // count)
+    return [records[index * size : (index + 1) * size] for index in range(count)]

@@ -19,6 +19,7 @@ import orjson
 
 from copilot_lib import __version__, config
 from copilot_lib.errors import CopilotDashboardError, DataDirError, ReportFormatError
+from copilot_lib.fetch import add_fetch_parser
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--until", type=_day, default=None, help="last day, YYYY-MM-DD (default: last in the data)")
     summary.add_argument("--json", action="store_true", help="print JSON instead of aligned text")
     summary.set_defaults(handler=_summary)
+
+    add_fetch_parser(commands)
     return parser
 
 

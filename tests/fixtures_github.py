@@ -40,9 +40,7 @@ def fake(clock: FakeClock, app_key: rsa.RSAPrivateKey) -> Iterator[FakeGitHub]:
 
 @pytest.fixture
 def org(fake: FakeGitHub) -> FakeAccount:
-    return fake.add_org(
-        "acme", seats=make_seats(250), teams=make_teams("acme", 4455667, ["payments", "platform"])
-    )
+    return fake.add_org("acme", seats=make_seats(250), teams=make_teams("acme", 4455667, ["payments", "platform"]))
 
 
 @pytest.fixture
@@ -66,9 +64,7 @@ def make_client(
         auth: AppAuth | TokenAuth = TokenAuth(Secret(token))
     else:
         key = load_private_key(Secret(fake.app_private_key_pem), "test")
-        auth = AppAuth(
-            issuer=fake.client_id, private_key=key, org=org, enterprise=enterprise, clock=clock
-        )
+        auth = AppAuth(issuer=fake.client_id, private_key=key, org=org, enterprise=enterprise, clock=clock)
     return GitHubClient(
         fake.url,
         auth,
@@ -81,9 +77,7 @@ def make_client(
 
 
 @pytest.fixture
-def client(
-    fake: FakeGitHub, org: FakeAccount, clock: FakeClock, sleeps: list[float]
-) -> Iterator[GitHubClient]:
+def client(fake: FakeGitHub, org: FakeAccount, clock: FakeClock, sleeps: list[float]) -> Iterator[GitHubClient]:
     with make_client(fake, clock, sleeps) as github_client:
         yield github_client
 

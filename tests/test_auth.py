@@ -39,9 +39,7 @@ def test_jwt_claims_follow_github_rules(fake: FakeGitHub, clock: FakeClock) -> N
     auth = _app_auth(fake, clock, fake.client_id, org="acme")
     token = auth.jwt()
     header = jwt.get_unverified_header(token)
-    claims = jwt.decode(
-        token, fake.app_public_key, algorithms=["RS256"], options={"verify_exp": False}
-    )
+    claims = jwt.decode(token, fake.app_public_key, algorithms=["RS256"], options={"verify_exp": False})
     now = int(clock())
     assert header["alg"] == "RS256"
     assert claims["iat"] == now - 60
@@ -52,24 +50,18 @@ def test_jwt_claims_follow_github_rules(fake: FakeGitHub, clock: FakeClock) -> N
 
 def test_jwt_numeric_app_id_is_integer(fake: FakeGitHub, clock: FakeClock) -> None:
     auth = _app_auth(fake, clock, str(fake.app_id), org="acme")
-    claims = jwt.decode(
-        auth.jwt(), fake.app_public_key, algorithms=["RS256"], options={"verify_exp": False}
-    )
+    claims = jwt.decode(auth.jwt(), fake.app_public_key, algorithms=["RS256"], options={"verify_exp": False})
     assert claims["iss"] == fake.app_id
     assert isinstance(claims["iss"], int)
 
 
-def test_numeric_app_id_accepted_by_server(
-    fake: FakeGitHub, org: FakeAccount, clock: FakeClock
-) -> None:
+def test_numeric_app_id_accepted_by_server(fake: FakeGitHub, org: FakeAccount, clock: FakeClock) -> None:
     auth = _app_auth(fake, clock, fake.app_id, org="acme")
     with GitHubClient(fake.url, auth, clock=clock) as client:
         assert fetch_billing(client, "acme")["seat_breakdown"]["total"] == 250
 
 
-def test_installation_found_then_token_minted(
-    client: GitHubClient, fake: FakeGitHub, org: FakeAccount
-) -> None:
+def test_installation_found_then_token_minted(client: GitHubClient, fake: FakeGitHub, org: FakeAccount) -> None:
     fetch_billing(client, "acme")
     fetch_billing(client, "acme")
     assert len(fake.calls("/orgs/acme/installation", "GET")) == 1
@@ -77,9 +69,7 @@ def test_installation_found_then_token_minted(
     assert len(fake.calls("/orgs/acme/copilot/billing")) == 2
 
 
-def test_configured_installation_id_skips_lookup(
-    fake: FakeGitHub, org: FakeAccount, clock: FakeClock
-) -> None:
+def test_configured_installation_id_skips_lookup(fake: FakeGitHub, org: FakeAccount, clock: FakeClock) -> None:
     auth = _app_auth(fake, clock, fake.client_id, org="acme", installation_id=org.installation_id)
     with GitHubClient(fake.url, auth, clock=clock) as client:
         fetch_billing(client, "acme")
@@ -100,9 +90,7 @@ def test_token_reused_until_five_minutes_before_expiry(
     assert len(fake.calls(mint_path)) == 2
 
 
-def test_token_reminted_once_after_401(
-    client: GitHubClient, fake: FakeGitHub, org: FakeAccount
-) -> None:
+def test_token_reminted_once_after_401(client: GitHubClient, fake: FakeGitHub, org: FakeAccount) -> None:
     mint_path = TOKENS_PATH.format(org.installation_id)
     fetch_billing(client, "acme")
     fake.revoke_tokens()
@@ -112,9 +100,7 @@ def test_token_reminted_once_after_401(
     assert statuses == [200, 401, 200]
 
 
-def test_persistent_401_raises_after_one_remint(
-    client: GitHubClient, fake: FakeGitHub, org: FakeAccount
-) -> None:
+def test_persistent_401_raises_after_one_remint(client: GitHubClient, fake: FakeGitHub, org: FakeAccount) -> None:
     from copilot_lib.fake_github import Fault
 
     fake.add_faults("/orgs/acme/copilot/billing", Fault(status=401), Fault(status=401))
@@ -126,9 +112,7 @@ def test_persistent_401_raises_after_one_remint(
 
 def test_malformed_pem_is_config_error() -> None:
     with pytest.raises(ConfigError, match="GITHUB_APP_PRIVATE_KEY is not a valid PEM") as caught:
-        load_private_key(
-            Secret("-----BEGIN RSA PRIVATE KEY-----\nnot a key\n"), "GITHUB_APP_PRIVATE_KEY"
-        )
+        load_private_key(Secret("-----BEGIN RSA PRIVATE KEY-----\nnot a key\n"), "GITHUB_APP_PRIVATE_KEY")
     assert "not a key" not in str(caught.value)
 
 
@@ -142,9 +126,7 @@ def test_non_rsa_key_is_config_error() -> None:
         load_private_key(Secret(pem.decode()), "test")
 
 
-def test_unknown_app_id_is_clear_error(
-    fake: FakeGitHub, org: FakeAccount, clock: FakeClock
-) -> None:
+def test_unknown_app_id_is_clear_error(fake: FakeGitHub, org: FakeAccount, clock: FakeClock) -> None:
     auth = _app_auth(fake, clock, 999999, org="acme")
     with (
         GitHubClient(fake.url, auth, clock=clock) as client,
@@ -177,9 +159,7 @@ def test_app_not_installed_names_org(fake: FakeGitHub, client_factory: Any) -> N
 
 def test_enterprise_installation_discovered(fake: FakeGitHub, client_factory: Any) -> None:
     enterprise = fake.add_enterprise("octo-ent")
-    fake.set_report(
-        enterprise, "enterprise-28-day/latest", [{"day": "2026-08-25"}], window=("a", "b")
-    )
+    fake.set_report(enterprise, "enterprise-28-day/latest", [{"day": "2026-08-25"}], window=("a", "b"))
     client = client_factory(org=None, enterprise="octo-ent")
     body = client.get_json("/enterprises/octo-ent/copilot/metrics/reports/enterprise-28-day/latest")
     assert len(body["download_links"]) == 2
@@ -187,9 +167,7 @@ def test_enterprise_installation_discovered(fake: FakeGitHub, client_factory: An
     assert len(fake.calls(TOKENS_PATH.format(enterprise.installation_id))) == 1
 
 
-def test_org_token_rejected_on_enterprise_path(
-    client: GitHubClient, fake: FakeGitHub, org: FakeAccount
-) -> None:
+def test_org_token_rejected_on_enterprise_path(client: GitHubClient, fake: FakeGitHub, org: FakeAccount) -> None:
     from copilot_lib.errors import PermissionDeniedError
 
     fake.add_enterprise("octo-ent")
@@ -197,9 +175,7 @@ def test_org_token_rejected_on_enterprise_path(
         client.get_json("/enterprises/octo-ent/copilot/metrics/reports/enterprise-28-day/latest")
 
 
-def test_personal_token_auth(
-    fake: FakeGitHub, org: FakeAccount, client_factory: Any, personal_token: str
-) -> None:
+def test_personal_token_auth(fake: FakeGitHub, org: FakeAccount, client_factory: Any, personal_token: str) -> None:
     listing = fetch_seat_listing(client_factory(token=personal_token), Scope.org("acme"))
     assert listing["total_seats"] == 250
     assert fake.calls("/orgs/acme/installation") == []
@@ -261,9 +237,7 @@ def test_settings_bad_installation_id() -> None:
         github_settings(org="acme", token="x", installation_id="abc", environ={})
 
 
-def test_key_from_aws_secrets_manager(
-    fake: FakeGitHub, org: FakeAccount, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_key_from_aws_secrets_manager(fake: FakeGitHub, org: FakeAccount, monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
     from moto.server import ThreadedMotoServer
 
@@ -287,9 +261,7 @@ def test_key_from_aws_secrets_manager(
         )
         with connect(settings) as client:
             assert fetch_billing(client, "acme")["plan_type"] == "business"
-        missing = github_settings(
-            org="acme", app_client_id=fake.client_id, private_key_secret="nope", environ={}
-        )
+        missing = github_settings(org="acme", app_client_id=fake.client_id, private_key_secret="nope", environ={})
         with pytest.raises(ConfigError, match="cannot read AWS Secrets Manager secret 'nope'"):
             private_key_from_settings(missing)
     finally:

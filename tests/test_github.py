@@ -65,9 +65,7 @@ def test_all_six_reports_downloaded(
     assert all("authorization" not in call.headers for call in downloads)
 
 
-def test_envelope_days_kept(
-    fake: FakeGitHub, org: FakeAccount, client: GitHubClient, clock: FakeClock
-) -> None:
+def test_envelope_days_kept(fake: FakeGitHub, org: FakeAccount, client: GitHubClient, clock: FakeClock) -> None:
     day = _day(clock)
     window = (day - timedelta(days=27), day)
     fake.set_report(org, "users-28-day/latest", _rows(None, 3), window=window)
@@ -102,17 +100,13 @@ def test_not_ready_forms(
     assert len(fake.calls(REPORT_PATH.format("organization-1-day"))) == 1
 
 
-def test_unprocessed_day_is_not_available(
-    org: FakeAccount, client: GitHubClient, clock: FakeClock
-) -> None:
+def test_unprocessed_day_is_not_available(org: FakeAccount, client: GitHubClient, clock: FakeClock) -> None:
     result = fetch_report(client, ORG, "users-1-day", _day(clock, 1))
     assert isinstance(result, ReportNotAvailable)
     assert result.form is NotReadyForm.NOT_FOUND
 
 
-def test_not_ready_message_text_kept(
-    fake: FakeGitHub, org: FakeAccount, client: GitHubClient
-) -> None:
+def test_not_ready_message_text_kept(fake: FakeGitHub, org: FakeAccount, client: GitHubClient) -> None:
     fake.set_not_ready(org, "users-28-day/latest", NotReady.MESSAGE)
     result = fetch_report(client, ORG, "users-28-day/latest")
     assert isinstance(result, ReportNotAvailable)
@@ -130,15 +124,11 @@ def test_expired_link_requested_again_once(
     assert isinstance(result, Report)
     assert len(list(result.records())) == 4
     assert len(fake.calls(path)) == 2
-    rejected = [
-        call for call in fake.calls() if call.path.startswith("/_reports/") and call.status == 403
-    ]
+    rejected = [call for call in fake.calls() if call.path.startswith("/_reports/") and call.status == 403]
     assert len(rejected) == 1
 
 
-def test_link_expired_twice_raises(
-    fake: FakeGitHub, org: FakeAccount, client: GitHubClient, clock: FakeClock
-) -> None:
+def test_link_expired_twice_raises(fake: FakeGitHub, org: FakeAccount, client: GitHubClient, clock: FakeClock) -> None:
     day = _day(clock)
     fake.set_report(org, "users-1-day", _rows(day, 4), day=day)
     path = REPORT_PATH.format("users-1-day")
@@ -217,9 +207,7 @@ def test_retired_endpoints_answer_404_and_are_never_called(
     assert not [call for call in fake.calls() if retired.search(call.path)]
 
 
-def test_enterprise_seats_need_personal_token(
-    fake: FakeGitHub, client_factory: Any, personal_token: str
-) -> None:
+def test_enterprise_seats_need_personal_token(fake: FakeGitHub, client_factory: Any, personal_token: str) -> None:
     from copilot_lib.errors import PermissionDeniedError
     from copilot_lib.fake_github.samples import make_seats
     from copilot_lib.github import fetch_seat_listing

@@ -69,9 +69,7 @@ def test_backoff_is_exponential_and_bounded(
     assert sleeps == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
 
 
-def test_retry_after_honoured(
-    fake: FakeGitHub, org: FakeAccount, client: GitHubClient, sleeps: list[float]
-) -> None:
+def test_retry_after_honoured(fake: FakeGitHub, org: FakeAccount, client: GitHubClient, sleeps: list[float]) -> None:
     fake.add_faults(BILLING, Fault.rate_limited(retry_after=7, status=429))
     _get_billing(client)
     assert sleeps == [7.0]
@@ -105,9 +103,7 @@ def test_secondary_rate_limit_waits_at_least_a_minute(
     fake: FakeGitHub, org: FakeAccount, client: GitHubClient, sleeps: list[float]
 ) -> None:
     message = "You have exceeded a secondary rate limit. Please wait a few minutes."
-    fake.add_faults(
-        BILLING, Fault.rate_limited(message=message), Fault.rate_limited(message=message)
-    )
+    fake.add_faults(BILLING, Fault.rate_limited(message=message), Fault.rate_limited(message=message))
     _get_billing(client)
     assert sleeps == [60.0, 120.0]
     assert len(fake.calls(BILLING)) == 3
@@ -124,9 +120,7 @@ def test_rate_limit_retries_bounded(
     assert sleeps == [1.0] * retries
 
 
-def test_permission_403_not_retried(
-    fake: FakeGitHub, client_factory: Any, sleeps: list[float]
-) -> None:
+def test_permission_403_not_retried(fake: FakeGitHub, client_factory: Any, sleeps: list[float]) -> None:
     fake.add_org("acme", permissions={"members": "read"})
     client = client_factory()
     with pytest.raises(PermissionDeniedError) as caught:
@@ -174,9 +168,7 @@ def test_seat_listing_keeps_nulls(org: FakeAccount, client: GitHubClient) -> Non
     assert any(seat["last_activity_at"] is None for seat in listing["seats"])
 
 
-def test_page_fault_retried_during_concurrent_paging(
-    fake: FakeGitHub, org: FakeAccount, client: GitHubClient
-) -> None:
+def test_page_fault_retried_during_concurrent_paging(fake: FakeGitHub, org: FakeAccount, client: GitHubClient) -> None:
     fake.add_faults(SEATS, Fault(), Fault(status=503))  # first page fine, second attempt 503
     seats = list(fetch_seats(client, Scope.org("acme")))
     assert len(seats) == 250
@@ -201,10 +193,7 @@ def test_teams_paged(fake: FakeGitHub, client_factory: Any) -> None:
 
 
 def test_parse_link_header() -> None:
-    header = (
-        '<https://api.github.com/x?page=2>; rel="next", '
-        '<https://api.github.com/x?page=4>; rel="last"'
-    )
+    header = '<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=4>; rel="last"'
     assert parse_link_header(header) == {
         "next": "https://api.github.com/x?page=2",
         "last": "https://api.github.com/x?page=4",

@@ -79,7 +79,7 @@ class Task:
 
 @dataclass
 class FetchSummary:
-    """What a fetch run wrote, what GitHub did not have, and what failed."""
+    """The outcome of a fetch run: files written, reports not available, and failures."""
 
     folder: Path
     written: list[Path] = field(default_factory=list)

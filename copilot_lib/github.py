@@ -92,7 +92,7 @@ def all_reports(scope: Scope) -> list[str]:
 
 
 class NotReadyForm(StrEnum):
-    """How GitHub said that a report is not available."""
+    """The form of GitHub's "report not available" response."""
 
     NOT_FOUND = "404"
     NO_CONTENT = "204"
@@ -205,7 +205,7 @@ def fetch_report_envelope(
 ) -> dict[str, Any] | ReportNotAvailable:
     """Return a report's envelope of download links, or ReportNotAvailable in any of its forms.
 
-    GitHub says "not available" with 404 (day not processed yet, or outside history), 204
+    GitHub signals "not available" with 404 (day not processed yet, or outside history), 204
     (no data for that day), or a 200 whose body is a bare JSON string such as
     "No report available for this day".
     """

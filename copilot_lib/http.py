@@ -1,6 +1,6 @@
 """Send requests to GitHub's REST API: timeouts, retries, rate limits and paging.
 
-One :class:`GitHubClient` holds one ``requests.Session``. Every call has a connect and a read
+One :class:`GitHubClient` owns one ``requests.Session``. Every call has a connect and a read
 timeout. Connection errors, timeouts, truncated bodies and HTTP 500/502/503/504 are retried
 with jittered exponential backoff, at most ``RetryPolicy.max_retries`` times. Rate limits
 are handled as GitHub's docs page "Rate limits for the REST API" describes: wait for
@@ -245,7 +245,7 @@ class GitHubClient:
         self._sleep(delay)
 
     def _rate_limit_wait(self, response: requests.Response, previous_hits: int) -> float | None:
-        """Return how long a rate-limited response asks to wait, or None if it is not one."""
+        """Return the wait a rate-limited response requests, or None if it is not rate-limited."""
         headers = response.headers
         retry_after = headers.get("retry-after")
         if retry_after:
@@ -323,7 +323,7 @@ class GitHubClient:
             error_class = NotFoundError
             text = (
                 f"GitHub found nothing at {path} ({message}): check the organisation or "
-                f"enterprise name; GitHub also answers 404 when access is missing.{need_text}"
+                f"enterprise name; GitHub also returns 404 when access is missing.{need_text}"
             )
         else:
             text = f"{method} {path} failed ({message})"

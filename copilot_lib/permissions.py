@@ -1,6 +1,6 @@
 """Which GitHub App permission or token scope each endpoint needs, for error messages.
 
-GitHub answers a missing permission with 403, and sometimes with 404 so as not to reveal
+GitHub responds to a missing permission with 403, and sometimes with 404 so as not to reveal
 that a resource exists. The table follows the "Permissions required" sections of GitHub's
 REST docs for Copilot usage metrics, Copilot user management and teams (API version
 2026-03-10).

@@ -1,4 +1,4 @@
-"""The fake GitHub server's endpoints: answer one parsed request with one response.
+"""The fake GitHub server's endpoints, which turn one parsed request into one response.
 
 The rules follow GitHub's REST docs for API version 2026-03-10 where the fake server needs
 them: App JWTs (RS256, ``exp`` at most 10 minutes ahead, ``iat`` not in the future beyond
@@ -44,9 +44,7 @@ class Response:
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     data = json.dumps(body).encode()
-    return Response(
-        status, data, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
-    )
+    return Response(status, data, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 
 
 def error(status: int, message: str) -> Response:
@@ -67,9 +65,7 @@ def storage_error(code: str, detail: str) -> Response:
         f"<Code>{code}</Code><Message>Server failed to authenticate the request.</Message>"
         f"<AuthenticationErrorDetail>{detail}</AuthenticationErrorDetail></Error>"
     ).encode()
-    return Response(
-        403 if code == "AuthenticationFailed" else 400, body, {"Content-Type": "application/xml"}
-    )
+    return Response(403 if code == "AuthenticationFailed" else 400, body, {"Content-Type": "application/xml"})
 
 
 @dataclass
@@ -91,9 +87,7 @@ class Request:
 RETIRED = re.compile(r"^/(orgs|enterprises)/[^/]+/(team/[^/]+/)?copilot/(usage|metrics)$")
 INSTALLATION = re.compile(r"^/(orgs|enterprises)/([^/]+)/installation$")
 ACCESS_TOKENS = re.compile(r"^/app/installations/(\d+)/access_tokens$")
-REPORT = re.compile(
-    r"^/(orgs|enterprises)/([^/]+)/copilot/metrics/reports/([a-z0-9-]+(?:/latest)?)$"
-)
+REPORT = re.compile(r"^/(orgs|enterprises)/([^/]+)/copilot/metrics/reports/([a-z0-9-]+(?:/latest)?)$")
 SEATS = re.compile(r"^/(orgs|enterprises)/([^/]+)/copilot/billing/seats$")
 BILLING = re.compile(r"^/orgs/([^/]+)/copilot/billing$")
 TEAMS = re.compile(r"^/orgs/([^/]+)/teams$")
@@ -111,7 +105,7 @@ ENTERPRISE_REPORTS = {name.replace("organization", "enterprise") for name in ORG
 
 
 def route(fake: FakeGitHub, request: Request) -> Response:
-    """Answer one request the way GitHub would."""
+    """Return the response GitHub would send to ``request``."""
     path = request.path
     if match := DOWNLOAD.match(path):
         return download(fake, request, match.group(1), int(match.group(2)))
@@ -125,9 +119,7 @@ def route(fake: FakeGitHub, request: Request) -> Response:
     if token.count(".") == 2:
         return error(401, "A JSON web token cannot be used to access this endpoint")
     if match := REPORT.match(path):
-        return with_account(
-            fake, request, token, match.group(1), match.group(2), report, match.group(3)
-        )
+        return with_account(fake, request, token, match.group(1), match.group(2), report, match.group(3))
     if match := SEATS.match(path):
         return with_account(fake, request, token, match.group(1), match.group(2), seats)
     if match := BILLING.match(path):
@@ -163,9 +155,7 @@ def check_jwt(fake: FakeGitHub, token: str | None) -> str | None:
     if not isinstance(exp, int) or exp > now + JWT_MAX_LIFETIME:
         return "'Expiration time' claim ('exp') is too far in the future"
     if exp <= now:
-        return (
-            "'Expiration time' claim ('exp') must be a numeric value representing the future time"
-        )
+        return "'Expiration time' claim ('exp') must be a numeric value representing the future time"
     if iss not in (fake.app_id, str(fake.app_id), fake.client_id):
         return f"Integration not found for issuer {iss!r}"
     return None
@@ -211,9 +201,7 @@ def installation_body(fake: FakeGitHub, account: FakeAccount) -> dict[str, Any]:
         "target_type": account.kind,
         "account": {key: account.login, "id": account.id, "type": account.kind},
         "permissions": account.permissions,
-        "access_tokens_url": (
-            f"{fake.url}/app/installations/{account.installation_id}/access_tokens"
-        ),
+        "access_tokens_url": (f"{fake.url}/app/installations/{account.installation_id}/access_tokens"),
     }
 
 
@@ -273,16 +261,12 @@ def report(fake: FakeGitHub, request: Request, account: FakeAccount, name: str) 
     assert isinstance(stored, list)
     expires = fake.clock() + (-1 if request.expired_links else fake.link_ttl)
     blob = hashlib.sha256(f"{account.login}/{name}/{day}".encode()).hexdigest()[:24]
-    fake.blobs[blob] = [
-        ndjson(part, last=index == len(stored) - 1) for index, part in enumerate(stored)
-    ]
+    fake.blobs[blob] = [ndjson(part, last=index == len(stored) - 1) for index, part in enumerate(stored)]
     links = [signed_link(fake, blob, index, expires) for index in range(len(stored))]
     if day is not None:
         return json_response(200, {"download_links": links, "report_day": day})
     start, end = account.report_windows.get(name, ("", ""))
-    return json_response(
-        200, {"download_links": links, "report_start_day": start, "report_end_day": end}
-    )
+    return json_response(200, {"download_links": links, "report_start_day": start, "report_end_day": end})
 
 
 def ndjson(records: list[dict[str, Any]], *, last: bool) -> bytes:
@@ -303,20 +287,15 @@ def signed_link(fake: FakeGitHub, blob: str, index: int, expires: float) -> str:
 
 def download(fake: FakeGitHub, request: Request, blob: str, index: int) -> Response:
     if "authorization" in request.headers:
-        return storage_error(
-            "InvalidAuthenticationInfo", "Authorization header is not allowed with a SAS"
-        )
+        return storage_error("InvalidAuthenticationInfo", "Authorization header is not allowed with a SAS")
     expires = request.query.get("se", "")
     given = request.query.get("sig", "")
-    if not expires.isdigit() or not hmac.compare_digest(
-        given, signature(fake, request.path, int(expires))
-    ):
+    if not expires.isdigit() or not hmac.compare_digest(given, signature(fake, request.path, int(expires))):
         return storage_error("AuthenticationFailed", "Signature did not match")
     if fake.clock() >= int(expires):
         return storage_error(
             "AuthenticationFailed",
-            f"Signed expiry time [{iso(int(expires))}] must be after "
-            f"current time [{iso(fake.clock())}]",
+            f"Signed expiry time [{iso(int(expires))}] must be after current time [{iso(fake.clock())}]",
         )
     parts = fake.blobs.get(blob)
     if parts is None or index >= len(parts):
@@ -342,9 +321,7 @@ def billing(fake: FakeGitHub, request: Request, account: FakeAccount) -> Respons
                 "total": total,
                 "added_this_cycle": 0,
                 "pending_invitation": 0,
-                "pending_cancellation": sum(
-                    1 for s in account.seats if s.get("pending_cancellation_date")
-                ),
+                "pending_cancellation": sum(1 for s in account.seats if s.get("pending_cancellation_date")),
                 "active_this_cycle": active,
                 "inactive_this_cycle": total - active,
             },
@@ -363,9 +340,7 @@ def teams(fake: FakeGitHub, request: Request, account: FakeAccount) -> Response:
     return json_response(200, account.teams[page], headers)
 
 
-def paginate(
-    fake: FakeGitHub, request: Request, total: int, *, default_per_page: int
-) -> tuple[slice, dict[str, str]]:
+def paginate(fake: FakeGitHub, request: Request, total: int, *, default_per_page: int) -> tuple[slice, dict[str, str]]:
     """Return the slice of items for the requested page and its ``Link`` header."""
     per_page = _int(request.query.get("per_page"), default_per_page)
     per_page = min(100, max(1, per_page))

@@ -11,9 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 
-def make_seats(
-    count: int, *, seed: int = 1, first_user_id: int = 7_300_000
-) -> list[dict[str, Any]]:
+def make_seats(count: int, *, seed: int = 1, first_user_id: int = 7_300_000) -> list[dict[str, Any]]:
     """Return ``count`` seat objects; every tenth has ``assignee: null`` or no activity."""
     rng = random.Random(seed)  # noqa: S311 - sample data, not security
     seats = []
@@ -26,9 +24,7 @@ def make_seats(
                 "created_at": "2026-02-03T09:12:44Z",
                 "updated_at": "2026-02-03T09:12:44Z",
                 "pending_cancellation_date": "2026-09-01" if index % 25 == 7 else None,
-                "last_activity_at": (
-                    f"2026-08-{rng.randint(1, 26):02d}T17:55:02Z" if active else None
-                ),
+                "last_activity_at": (f"2026-08-{rng.randint(1, 26):02d}T17:55:02Z" if active else None),
                 "last_activity_editor": "vscode/1.131.2/copilot-chat/0.58.1" if active else None,
                 "last_authenticated_at": "2026-08-26T08:01:13Z" if active else None,
                 "plan_type": "business",
@@ -69,9 +65,7 @@ def make_teams(org_login: str, org_id: int, slugs: list[str]) -> list[dict[str, 
     ]
 
 
-def make_user_days(
-    org_id: int, day: date, user_count: int, *, seed: int = 1
-) -> list[dict[str, Any]]:
+def make_user_days(org_id: int, day: date, user_count: int, *, seed: int = 1) -> list[dict[str, Any]]:
     """Return one users-1-day row per user for ``day``, with a few counters filled in."""
     rng = random.Random(f"{seed}-{day.isoformat()}")  # noqa: S311
     rows = []
@@ -103,15 +97,9 @@ def make_org_day(org_id: int, day: date, user_rows: list[dict[str, Any]]) -> dic
         "day": day.isoformat(),
         "organization_id": str(org_id),
         "daily_active_users": len(active),
-        "user_initiated_interaction_count": sum(
-            row["user_initiated_interaction_count"] for row in user_rows
-        ),
-        "code_generation_activity_count": sum(
-            row["code_generation_activity_count"] for row in user_rows
-        ),
-        "code_acceptance_activity_count": sum(
-            row["code_acceptance_activity_count"] for row in user_rows
-        ),
+        "user_initiated_interaction_count": sum(row["user_initiated_interaction_count"] for row in user_rows),
+        "code_generation_activity_count": sum(row["code_generation_activity_count"] for row in user_rows),
+        "code_acceptance_activity_count": sum(row["code_acceptance_activity_count"] for row in user_rows),
     }
 
 

@@ -40,7 +40,7 @@ class FakeGitHub:
     """A fake GitHub API server; use as a context manager or call start() and stop().
 
     ``clock`` drives token and link expiry and JWT checks; ``latency`` seconds are slept
-    before every response. The App's RSA key is generated at construction unless given.
+    before every response; ``port`` 0 picks a free port. The App's RSA key is generated at construction unless given.
     """
 
     def __init__(
@@ -53,14 +53,14 @@ class FakeGitHub:
         app_private_key: rsa.RSAPrivateKey | None = None,
         token_ttl: float = 3600.0,
         link_ttl: float = 300.0,
+        port: int = 0,
     ):
         self.clock = clock
+        self.port = port
         self.latency = latency
         self.app_id = app_id
         self.client_id = client_id
-        self._app_key = app_private_key or rsa.generate_private_key(
-            public_exponent=65537, key_size=2048
-        )
+        self._app_key = app_private_key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.app_public_key = self._app_key.public_key()
         self.token_ttl = token_ttl
         self.link_ttl = link_ttl
@@ -79,8 +79,8 @@ class FakeGitHub:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> FakeGitHub:
-        """Start serving on 127.0.0.1 on a free port, in a background thread."""
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        """Start serving on 127.0.0.1 in a background thread."""
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), _make_handler(self))
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
@@ -148,7 +148,7 @@ class FakeGitHub:
         permissions: dict[str, str] | None = None,
         seats: list[dict[str, Any]] | None = None,
     ) -> FakeAccount:
-        """Add an enterprise; its seat list answers only personal access tokens."""
+        """Add an enterprise. Its seat list accepts only personal access tokens."""
         return self._add_account(
             slug, "Enterprise", installed, permissions or ENTERPRISE_PERMISSIONS, seats, None, None
         )
@@ -203,7 +203,7 @@ class FakeGitHub:
     def set_not_ready(
         self, account: FakeAccount, report: str, form: NotReady, *, day: date | str | None = None
     ) -> None:
-        """Make ``report`` answer "not available" in the given form."""
+        """Make ``report`` respond "not available" in the given form."""
         account.reports[(report, api.day_text(day))] = form
 
     def revoke_tokens(self) -> None:
@@ -241,8 +241,7 @@ class FakeGitHub:
             return [
                 request
                 for request in self.requests
-                if (path is None or request.path == path)
-                and (method is None or request.method == method)
+                if (path is None or request.path == path) and (method is None or request.method == method)
             ]
 
     def record(self, request: RecordedRequest) -> None:
@@ -262,6 +261,9 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes. With Nagle's algorithm on, the body would
+    # wait for the client's delayed ACK (about 40 ms on Linux) on every keep-alive response.
+    disable_nagle_algorithm = True
     server_fake: FakeGitHub
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to

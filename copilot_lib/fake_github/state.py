@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-# Permissions a GitHub App installation gets unless a test says otherwise.
+# Permissions a GitHub App installation gets unless a test passes others.
 ORG_PERMISSIONS = {
     "organization_copilot_metrics": "read",
     "organization_copilot_seat_management": "read",
@@ -40,7 +40,7 @@ class FakeClock:
 
 
 class NotReady(StrEnum):
-    """The ways GitHub says a report is not available."""
+    """The forms in which GitHub reports that a report is not available."""
 
     NOT_FOUND = "404"
     NO_CONTENT = "204"
@@ -55,7 +55,7 @@ class Fault:
     """One misbehaviour served instead of (or on top of) the normal response to one request.
 
     ``status`` replaces the response with that status, ``headers`` and ``body``; ``delay``
-    sleeps before answering; ``truncate`` sends the normal headers but only half the body and
+    sleeps before responding; ``truncate`` sends the normal headers but only half the body and
     closes the connection; ``drop`` closes the connection without any response;
     ``expired_links`` serves a report envelope whose download links have already expired.
     """
@@ -111,9 +111,7 @@ class FakeAccount:
     billing: dict[str, Any] | None = None
     teams: list[dict[str, Any]] = field(default_factory=list)
     # (report name, day or None for 28-day) -> parts of records, or a NotReady form.
-    reports: dict[tuple[str, str | None], list[list[dict[str, Any]]] | NotReady] = field(
-        default_factory=dict
-    )
+    reports: dict[tuple[str, str | None], list[list[dict[str, Any]]] | NotReady] = field(default_factory=dict)
     report_windows: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property

@@ -49,8 +49,12 @@ class Auth(Protocol):
         """Return the ``Authorization`` header value, fetching a fresh token when needed."""
         ...
 
-    def invalidate(self) -> bool:
-        """Forget a cached token after a 401; return whether a new one can be obtained."""
+    def invalidate(self, rejected: str) -> bool:
+        """Forget the token behind the rejected header value; return whether a new one can be had.
+
+        Concurrent requests rejected with the same token forget it once, so one new token
+        serves them all.
+        """
         ...
 
 
@@ -63,7 +67,7 @@ class TokenAuth:
     def authorization(self, send: Send) -> str:
         return f"Bearer {self._token.reveal()}"
 
-    def invalidate(self) -> bool:
+    def invalidate(self, rejected: str) -> bool:
         return False
 
     def __repr__(self) -> str:
@@ -186,10 +190,11 @@ class AppAuth:
             assert self._token is not None
             return f"Bearer {self._token.reveal()}"
 
-    def invalidate(self) -> bool:
+    def invalidate(self, rejected: str) -> bool:
         with self._lock:
-            self._token = None
-            self._expires_at = 0.0
+            if self._token is not None and rejected == f"Bearer {self._token.reveal()}":
+                self._token = None
+                self._expires_at = 0.0
         return True
 
     def _mint(self, send: Send) -> None:

@@ -24,7 +24,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -282,8 +282,3 @@ def run_fetch(args: argparse.Namespace) -> int:
         sys.stderr.write(f"missing {name}: {message}\n")
     return 0 if summary.ok else 1
 
-
-def iter_written(summary: FetchSummary) -> Iterator[str]:
-    """Yield the written paths relative to the folder, for tests and logs."""
-    for path in summary.written:
-        yield path.relative_to(summary.folder).as_posix()

@@ -75,6 +75,7 @@ class _Attempts:
     transient: int = 0
     rate_limited: int = 0
     reauthenticated: bool = False
+    sent_authorization: str = ""
 
 
 class GitHubClient:
@@ -150,6 +151,7 @@ class GitHubClient:
             headers = {}
             if authenticated:
                 headers["Authorization"] = authorization or self._credential_header()
+                attempts.sent_authorization = headers["Authorization"]
             started = self._clock()
             try:
                 response = self.session.request(
@@ -210,7 +212,7 @@ class GitHubClient:
                 return True
         if status == 401 and reauth and not attempts.reauthenticated and self.auth is not None:
             attempts.reauthenticated = True
-            if self.auth.invalidate():
+            if self.auth.invalidate(attempts.sent_authorization):
                 logger.warning(
                     "%s %s -> 401: getting a new installation token and retrying once",
                     method,

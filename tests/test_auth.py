@@ -340,3 +340,18 @@ def test_token_expiry_parsed(client: GitHubClient, fake: FakeGitHub, clock: Fake
     assert isinstance(auth, AppAuth)
     assert auth._expires_at == pytest.approx(clock() + 3600, abs=1)
     assert datetime.fromtimestamp(auth._expires_at).year >= 2025
+
+
+def test_stale_401_keeps_newer_token(
+    client: GitHubClient, fake: FakeGitHub, org: FakeAccount
+) -> None:
+    auth = client.auth
+    assert isinstance(auth, AppAuth)
+    send = client._send_app_call
+    first = auth.authorization(send)
+    assert auth.invalidate(first) is True
+    second = auth.authorization(send)
+    assert second != first
+    auth.invalidate(first)  # a late 401 from a request that still carried the old token
+    assert auth.authorization(send) == second
+    assert len(fake.calls(TOKENS_PATH.format(org.installation_id))) == 2

@@ -19,6 +19,7 @@ import orjson
 
 from copilot_lib import __version__, config
 from copilot_lib.errors import CopilotDashboardError, DataDirError, ReportFormatError
+from copilot_lib.fetch import add_fetch_parser
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +42,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"invalid date {text!r}: use YYYY-MM-DD, e.g. 2026-11-30"
-        ) from exc
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD, e.g. 2026-11-30") from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,44 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="See, keep and act on your organisation's GitHub Copilot usage metrics.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log more (repeat for debug)"
-    )
-    commands = parser.add_subparsers(
-        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
-    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeat for debug)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     serve = commands.add_parser("serve", help="serve the dashboard with Voilà on 127.0.0.1")
-    serve.add_argument(
-        "--port", type=int, default=config.DEFAULT_PORT, help="TCP port (default 8866)"
-    )
+    serve.add_argument("--port", type=int, default=config.DEFAULT_PORT, help="TCP port (default 8866)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--notebook", type=Path, default=None, help="notebook to serve (default: the dashboard)")
     serve.add_argument(
-        "--notebook", type=Path, default=None, help="notebook to serve (default: the dashboard)"
-    )
-    serve.add_argument(
-        "--data-dir",
-        default=None,
-        help=f"folder of report files (default: ${config.ENV_DATA_DIR}, else demo data)",
+        "--data-dir", default=None, help=f"folder of report files (default: ${config.ENV_DATA_DIR}, else demo data)"
     )
     serve.set_defaults(handler=_serve)
 
-    summary = commands.add_parser(
-        "summary", help="print the headline numbers of a folder of report files"
-    )
+    summary = commands.add_parser("summary", help="print the headline numbers of a folder of report files")
     summary.add_argument("--data-dir", required=True, help="folder of report files")
-    summary.add_argument(
-        "--since",
-        type=_day,
-        default=None,
-        help="first day, YYYY-MM-DD (default: first day in the data)",
-    )
-    summary.add_argument(
-        "--until",
-        type=_day,
-        default=None,
-        help="last day, YYYY-MM-DD (default: last day in the data)",
-    )
+    summary.add_argument("--since", type=_day, default=None, help="first day, YYYY-MM-DD (default: first in the data)")
+    summary.add_argument("--until", type=_day, default=None, help="last day, YYYY-MM-DD (default: last in the data)")
     summary.add_argument("--json", action="store_true", help="print JSON instead of aligned text")
     summary.add_argument(
         "--scope",
@@ -98,23 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="scope to show when the folder holds both (default: enterprise)",
     )
     summary.add_argument(
-        "--entity-id",
-        default=None,
-        help="organisation or enterprise id to show (default: all of the scope)",
+        "--entity-id", default=None, help="organisation or enterprise id to show (default: all of the scope)"
     )
     summary.set_defaults(handler=_summary)
 
-    export = commands.add_parser(
-        "export", help="write every table of a folder of report files to CSV or Parquet"
-    )
+    export = commands.add_parser("export", help="write every table of a folder of report files to CSV or Parquet")
     export.add_argument("--data-dir", required=True, help="folder of report files")
-    export.add_argument(
-        "--out", required=True, type=Path, help="folder to write one file per table into"
-    )
-    export.add_argument(
-        "--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)"
-    )
+    export.add_argument("--out", required=True, type=Path, help="folder to write one file per table into")
+    export.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)")
     export.set_defaults(handler=_export)
+
+    add_fetch_parser(commands)
     return parser
 
 

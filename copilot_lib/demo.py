@@ -27,13 +27,7 @@ DEMO_ORG_ID = "4455667"
 DEMO_ENTERPRISE_ID = "88001"
 DEMO_ORG_LOGIN = "demo-org"
 
-IDES = (
-    ("vscode", 0.62),
-    ("jetbrains", 0.2),
-    ("visualstudio", 0.09),
-    ("neovim", 0.05),
-    ("xcode", 0.04),
-)
+IDES = (("vscode", 0.62), ("jetbrains", 0.2), ("visualstudio", 0.09), ("neovim", 0.05), ("xcode", 0.04))
 IDE_VERSIONS = {
     "vscode": ("1.129.0", "1.131.2", "1.133.1"),
     "jetbrains": ("2025.3.2", "2026.1.1", "2026.2"),
@@ -48,18 +42,7 @@ PLUGINS = {
     "neovim": ("copilot.vim", ("1.41.0", "1.52.0")),
     "xcode": ("copilot-xcode", ("0.38.0", "0.44.1")),
 }
-LANGUAGES = (
-    "python",
-    "typescript",
-    "java",
-    "go",
-    "csharp",
-    "javascript",
-    "rust",
-    "kotlin",
-    "sql",
-    "yaml",
-)
+LANGUAGES = ("python", "typescript", "java", "go", "csharp", "javascript", "rust", "kotlin", "sql", "yaml")
 CHAT_MODELS = ("claude-sonnet-4.5", "gpt-5.1", "gemini-2.5-pro", "gpt-4.1", "unknown")
 CHAT_FEATURES = (
     ("chat_panel_ask_mode", 0.45),
@@ -77,42 +60,9 @@ TEAMS = (
     ("Web", "web", 11),
     ("Security", "security", 3),  # below GitHub's five-user floor: absent from user-teams
 )
-REPOSITORIES = (
-    "payments-api",
-    "web-frontend",
-    "mobile-app",
-    "data-pipeline",
-    "platform-infra",
-    "docs",
-)
-ADJECTIVES = (
-    "brisk",
-    "calm",
-    "eager",
-    "gentle",
-    "lucky",
-    "quiet",
-    "rapid",
-    "sunny",
-    "witty",
-    "bold",
-    "keen",
-    "merry",
-)
-ANIMALS = (
-    "otter",
-    "heron",
-    "lynx",
-    "panda",
-    "falcon",
-    "badger",
-    "koala",
-    "marten",
-    "ibis",
-    "gecko",
-    "orca",
-    "wren",
-)
+REPOSITORIES = ("payments-api", "web-frontend", "mobile-app", "data-pipeline", "platform-infra", "docs")
+ADJECTIVES = ("brisk", "calm", "eager", "gentle", "lucky", "quiet", "rapid", "sunny", "witty", "bold", "keen", "merry")
+ANIMALS = ("otter", "heron", "lynx", "panda", "falcon", "badger", "koala", "marten", "ibis", "gecko", "orca", "wren")
 
 
 @dataclass(frozen=True)
@@ -207,9 +157,7 @@ def _add(total: dict[str, int], part: dict[str, int]) -> None:
         total[key] = total.get(key, 0) + value
 
 
-def _feature_activity(
-    rng: random.Random, user: DemoUser, intensity: float
-) -> dict[str, dict[str, int]]:
+def _feature_activity(rng: random.Random, user: DemoUser, intensity: float) -> dict[str, dict[str, int]]:
     """Return the counter block of each feature a user touched on one day."""
     features: dict[str, dict[str, int]] = {}
     generations = int(rng.gammavariate(2.0, 12.0) * intensity)
@@ -226,24 +174,13 @@ def _feature_activity(
             blocks = rng.randint(0, prompts * 2)
             accepted = sum(rng.random() < 0.35 for _ in range(blocks))
             suggested = blocks * rng.randint(3, 12)
-            block = _counters(
-                blocks,
-                accepted,
-                prompts,
-                suggested,
-                accepted * rng.randint(2, 8),
-                rng.randint(0, 3),
-            )
+            block = _counters(blocks, accepted, prompts, suggested, accepted * rng.randint(2, 8), rng.randint(0, 3))
             _add(features.setdefault(feature, dict.fromkeys(block, 0)), block)
-    agent_prompts = features.get("chat_panel_agent_mode", {}).get(
-        "user_initiated_interaction_count", 0
-    )
+    agent_prompts = features.get("chat_panel_agent_mode", {}).get("user_initiated_interaction_count", 0)
     if agent_prompts and rng.random() < user.agent + 0.2:
         # Agent edits write lines that were never offered as suggestions.
         edits = rng.randint(1, 6)
-        features["agent_edit"] = _counters(
-            edits, 0, 0, 0, rng.randint(20, 400), rng.randint(0, 120)
-        )
+        features["agent_edit"] = _counters(edits, 0, 0, 0, rng.randint(20, 400), rng.randint(0, 120))
     return features
 
 
@@ -279,13 +216,7 @@ def _user_day(rng: random.Random, user: DemoUser, day: date, org_id: str) -> dic
             record.update(
                 {
                     f"totals_by_{name}": []
-                    for name in (
-                        "ide",
-                        "feature",
-                        "language_feature",
-                        "language_model",
-                        "model_feature",
-                    )
+                    for name in ("ide", "feature", "language_feature", "language_model", "model_feature")
                 }
             )
             record.update({"used_agent": False, "used_chat": False, "used_cli": False})
@@ -317,12 +248,7 @@ def _user_day(rng: random.Random, user: DemoUser, day: date, org_id: str) -> dic
         by_model_feature.append({"model": model, "feature": feature, **block})
         part = dict(block)
         del part["user_initiated_interaction_count"]
-        _add(
-            by_language_model.setdefault(
-                (rng.choice(user.languages), model), dict.fromkeys(part, 0)
-            ),
-            part,
-        )
+        _add(by_language_model.setdefault((rng.choice(user.languages), model), dict.fromkeys(part, 0)), part)
 
     # IDE telemetry misses some activity, so the IDE breakdown can sum to less than the totals.
     ide_block = dict(totals)
@@ -347,8 +273,7 @@ def _user_day(rng: random.Random, user: DemoUser, day: date, org_id: str) -> dic
     record["totals_by_feature"] = [{"feature": name, **block} for name, block in features.items()]
     record["totals_by_language_feature"] = by_language_feature
     record["totals_by_language_model"] = [
-        {"language": language, "model": model, **block}
-        for (language, model), block in by_language_model.items()
+        {"language": language, "model": model, **block} for (language, model), block in by_language_model.items()
     ]
     record["totals_by_model_feature"] = by_model_feature
     used_cli = user.cli and rng.random() < 0.5
@@ -374,25 +299,15 @@ def _user_day(rng: random.Random, user: DemoUser, day: date, org_id: str) -> dic
     record["used_copilot_code_review_active"] = rng.random() < 0.1
     record["used_copilot_code_review_passive"] = rng.random() < 0.2
     record["ai_credits_used"] = round(rng.uniform(0.5, 30.0) * (1 + len(features)), 2)
-    record["ai_adoption_phase"] = {
-        "phase": f"Phase {user.phase}",
-        "phase_number": user.phase,
-        "version": "v1",
-    }
+    record["ai_adoption_phase"] = {"phase": f"Phase {user.phase}", "phase_number": user.phase, "version": "v1"}
     return record
 
 
 def _entity_day(
-    day: date,
-    org_id: str,
-    rows: list[dict[str, Any]],
-    history: dict[date, set[int]],
-    rng: random.Random,
+    day: date, org_id: str, rows: list[dict[str, Any]], history: dict[date, set[int]], rng: random.Random
 ) -> dict[str, Any]:
     """Aggregate one day's user rows into the organisation's day record, as GitHub does."""
-    active_today = {
-        row["user_id"] for row in rows if row.get("user_initiated_interaction_count", 0) > 0
-    }
+    active_today = {row["user_id"] for row in rows if row.get("user_initiated_interaction_count", 0) > 0}
     history[day] = active_today
 
     def trailing(days: int) -> int:
@@ -436,9 +351,7 @@ def _entity_day(
             for item in row.get(array, []):
                 key = tuple(item[name] for name in key_names)
                 counters = {
-                    name: value
-                    for name, value in item.items()
-                    if isinstance(value, int) and name not in key_names
+                    name: value for name, value in item.items() if isinstance(value, int) and name not in key_names
                 }
                 _add(breakdowns[array].setdefault(key, dict.fromkeys(counters, 0)), counters)
         if "totals_by_cli" in row:
@@ -456,8 +369,7 @@ def _entity_day(
     record.update(totals)
     for array, items in breakdowns.items():
         record[array] = [
-            {**dict(zip(keys[array], key, strict=True)), **counters}
-            for key, counters in sorted(items.items())
+            {**dict(zip(keys[array], key, strict=True)), **counters} for key, counters in sorted(items.items())
         ]
     if cli:
         record["totals_by_cli"] = {
@@ -468,9 +380,7 @@ def _entity_day(
                 "output_tokens_sum": cli["output_tokens_sum"],
                 "prompt_tokens_sum": cli["prompt_tokens_sum"],
                 "avg_tokens_per_request": round(
-                    (cli["output_tokens_sum"] + cli["prompt_tokens_sum"])
-                    / max(cli["request_count"], 1),
-                    1,
+                    (cli["output_tokens_sum"] + cli["prompt_tokens_sum"]) / max(cli["request_count"], 1), 1
                 ),
             },
         }
@@ -502,9 +412,7 @@ def generate(users: int = 60, days: int = 90, seed: int = 7, end: date | None = 
     always produce the same records.
     """
     if users < 1 or days < 1:
-        raise ValueError(
-            f"demo data needs at least one user and one day, not users={users}, days={days}"
-        )
+        raise ValueError(f"demo data needs at least one user and one day, not users={users}, days={days}")
     end = end or default_end_day()
     start = end - timedelta(days=days - 1)
     rng = random.Random(seed)
@@ -528,10 +436,7 @@ def generate(users: int = 60, days: int = 90, seed: int = 7, end: date | None = 
             rows.append(row)
             if row.get("totals_by_ide"):
                 ide = row["totals_by_ide"][0]
-                last_seen[user.user_id] = (
-                    day,
-                    f"{ide['ide']}/{ide['last_known_ide_version']['ide_version']}",
-                )
+                last_seen[user.user_id] = (day, f"{ide['ide']}/{ide['last_known_ide_version']['ide_version']}")
         user_rows.extend(rows)
         org_days.append(_entity_day(day, DEMO_ORG_ID, rows, history, rng))
         team_rows.extend(_user_team_rows(people, day, offset))
@@ -620,31 +525,18 @@ def _seats(
     seats = []
     for user in people:
         seen = last_seen.get(user.user_id)
-        granted = datetime.combine(
-            end - timedelta(days=rng.randint(100, 400)), datetime.min.time(), UTC
-        )
+        granted = datetime.combine(end - timedelta(days=rng.randint(100, 400)), datetime.min.time(), UTC)
         team = user.teams[0]
         seats.append(
             {
                 "created_at": granted.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "pending_cancellation_date": (end + timedelta(days=20)).isoformat()
-                if rng.random() < 0.04
-                else None,
+                "pending_cancellation_date": (end + timedelta(days=20)).isoformat() if rng.random() < 0.04 else None,
                 "last_activity_at": f"{seen[0].isoformat()}T17:55:02Z" if seen else None,
                 "last_activity_editor": f"{seen[1]}/copilot-chat/0.58.1" if seen else None,
                 "last_authenticated_at": f"{seen[0].isoformat()}T08:01:13Z" if seen else None,
                 "plan_type": "business",
-                "assignee": {
-                    "login": user.login,
-                    "id": user.user_id,
-                    "type": "User",
-                    "site_admin": False,
-                },
-                "assigning_team": {
-                    "id": 902_200 + team,
-                    "name": TEAMS[team][0],
-                    "slug": TEAMS[team][1],
-                },
+                "assignee": {"login": user.login, "id": user.user_id, "type": "User", "site_admin": False},
+                "assigning_team": {"id": 902_200 + team, "name": TEAMS[team][0], "slug": TEAMS[team][1]},
             }
         )
     # A seat whose user account was deleted: GitHub returns it with a null assignee.

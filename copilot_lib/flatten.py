@@ -39,11 +39,7 @@ def scope_and_entity(data: dict[str, Any]) -> tuple[str | None, str | None]:
     if org is not None and org != "" and not isinstance(org, dict | list | bool):
         return schema.SCOPE_ORGANIZATION, str(org)
     enterprise = data.get("enterprise_id")
-    if (
-        enterprise is not None
-        and enterprise != ""
-        and not isinstance(enterprise, dict | list | bool)
-    ):
+    if enterprise is not None and enterprise != "" and not isinstance(enterprise, dict | list | bool):
         return schema.SCOPE_ENTERPRISE, str(enterprise)
     return None, None
 
@@ -169,9 +165,7 @@ def rows_table(rows: list[tuple[Any, ...]], columns: Columns, with_parent: bool)
 
 @functools.cache
 def _empty_table(names: tuple[str, ...], kinds: tuple[str, ...]) -> pa.Table:
-    columns = {
-        name: pa.array([], type=_ARROW_TYPES[kind]) for name, kind in zip(names, kinds, strict=True)
-    }
+    columns = {name: pa.array([], type=_ARROW_TYPES[kind]) for name, kind in zip(names, kinds, strict=True)}
     return pa.table(columns)
 
 
@@ -243,9 +237,7 @@ class Flattener:
             )
         }
         self._arrays = {
-            parent: [
-                (_ARRAYS[child], children[child]) for child in _SIMPLE_ARRAYS if child in children
-            ]
+            parent: [(_ARRAYS[child], children[child]) for child in _SIMPLE_ARRAYS if child in children]
             for parent, children in self.children.items()
         }
         self.other: list[Record] = []
@@ -259,10 +251,7 @@ class Flattener:
         """Add one record's rows; records of other kinds are kept for later in ``other``."""
         source = record.source
         provenance = (source.created_at, source.span_days, source.path, source.line)
-        if (
-            not self._dispatch(record.kind, record.data, provenance)
-            and record.kind is not RecordKind.ENVELOPE
-        ):
+        if not self._dispatch(record.kind, record.data, provenance) and record.kind is not RecordKind.ENVELOPE:
             self.other.append(record)
 
     def add_object(self, obj: Any, path: str, line: int) -> bool:
@@ -283,9 +272,7 @@ class Flattener:
         provenance = (created if isinstance(created, str) and created else None, span, path, line)
         return self._dispatch(kind, obj, provenance)
 
-    def _dispatch(
-        self, kind: RecordKind, data: dict[str, Any], provenance: tuple[Any, ...]
-    ) -> bool:
+    def _dispatch(self, kind: RecordKind, data: dict[str, Any], provenance: tuple[Any, ...]) -> bool:
         if kind is RecordKind.USER_DAY:
             self._add_user(data, provenance)
         elif kind is RecordKind.ENTITY_DAY:
@@ -301,9 +288,7 @@ class Flattener:
     def _skip(self, provenance: tuple[Any, ...], kind: str, what: str) -> None:
         self.skipped += 1
         if self.skipped <= 20:
-            logger.warning(
-                "%s:%d: skipped a %s record without %s", provenance[2], provenance[3], kind, what
-            )
+            logger.warning("%s:%d: skipped a %s record without %s", provenance[2], provenance[3], kind, what)
 
     def _add_entity(self, data: dict[str, Any], provenance: tuple[Any, ...]) -> None:
         scope, entity = scope_and_entity(data)
@@ -334,9 +319,7 @@ class Flattener:
         day = as_day(data.get("day"))
         user_id = data.get("user_id")
         if scope is None or day is None or user_id is None:
-            self._skip(
-                provenance, "user day", "a valid day, a user_id or an organization_id/enterprise_id"
-            )
+            self._skip(provenance, "user day", "a valid day, a user_id or an organization_id/enterprise_id")
             return
         try:
             values = self._user_get(data)
@@ -456,11 +439,7 @@ class Flattener:
         """
         items = data.get("totals_by_feature")
         listed = (
-            {
-                item.get("feature")
-                for item in items
-                if isinstance(item, dict) and isinstance(item.get("feature"), str)
-            }
+            {item.get("feature") for item in items if isinstance(item, dict) and isinstance(item.get("feature"), str)}
             if isinstance(items, list)
             else set()
         )
@@ -476,12 +455,7 @@ class Flattener:
     def _add_user_team(self, data: dict[str, Any], provenance: tuple[Any, ...]) -> None:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
-        if (
-            scope is None
-            or day is None
-            or data.get("user_id") is None
-            or data.get("team_id") is None
-        ):
+        if scope is None or day is None or data.get("user_id") is None or data.get("team_id") is None:
             self._skip(
                 provenance,
                 "user-teams",
@@ -505,9 +479,7 @@ class Flattener:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
         if scope is None or day is None or data.get("repo_id") is None:
-            self._skip(
-                provenance, "repository", "a valid day, repo_id or organization_id/enterprise_id"
-            )
+            self._skip(provenance, "repository", "a valid day, repo_id or organization_id/enterprise_id")
             return
         block = data.get("pull_requests")
         block = block if isinstance(block, dict) else _EMPTY_VERSION

@@ -145,9 +145,7 @@ class _Rows:
     """Rows per legacy table, grouped by (team_slug, day) so a repeated day replaces the last."""
 
     def __init__(self) -> None:
-        self.tables: dict[str, dict[tuple[str, str], list[dict[str, Any]]]] = {
-            name: {} for name in TABLE_COLUMNS
-        }
+        self.tables: dict[str, dict[tuple[str, str], list[dict[str, Any]]]] = {name: {} for name in TABLE_COLUMNS}
         self.replaced: dict[str, int] = dict.fromkeys(TABLE_COLUMNS, 0)
 
     def day(self, table: str, team: str, day: str) -> None:
@@ -171,9 +169,7 @@ def _usage_day(rows: _Rows, data: dict[str, Any], team: str) -> None:
     for table in ("legacy_usage_daily", "legacy_usage_breakdown"):
         rows.day(table, team, day)
     base = {"team_slug": team, "day": day}
-    rows.add(
-        "legacy_usage_daily", {**base, **{name: _int(data.get(name)) for name in USAGE_TOTALS}}
-    )
+    rows.add("legacy_usage_daily", {**base, **{name: _int(data.get(name)) for name in USAGE_TOTALS}})
     for item in _objects(data.get("breakdown")):
         row: dict[str, Any] = {
             **base,
@@ -281,9 +277,7 @@ def _frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(columns))
     for column in columns:
         if column == "day":
-            frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d").astype(
-                "datetime64[ns]"
-            )
+            frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d").astype("datetime64[ns]")
         elif column == "is_custom_model":
             frame[column] = frame[column].astype("boolean")
         elif column in TEXT_COLUMNS:

@@ -23,9 +23,7 @@ def data_dir(tmp_path_factory):
 
 @pytest.mark.parametrize("file_format", ["csv", "parquet"])
 def test_export_writes_every_table(data_dir, tmp_path, file_format, capsys):
-    status = main(
-        ["export", "--data-dir", str(data_dir), "--out", str(tmp_path), "--format", file_format]
-    )
+    status = main(["export", "--data-dir", str(data_dir), "--out", str(tmp_path), "--format", file_format])
     assert status == 0
     tables = add_legacy_tables(load_folder(data_dir))
     written = {path.stem for path in tmp_path.iterdir()}
@@ -38,10 +36,7 @@ def test_export_csv_values(data_dir, tmp_path):
     tables = load_folder(data_dir)
     exported = pd.read_csv(tmp_path / "user_daily.csv")
     assert len(exported) == len(tables.user_daily)
-    assert (
-        exported["code_generation_activity_count"].sum()
-        == tables.user_daily["code_generation_activity_count"].sum()
-    )
+    assert exported["code_generation_activity_count"].sum() == tables.user_daily["code_generation_activity_count"].sum()
     assert exported["day"].iloc[0] == tables.user_daily["day"].iloc[0].strftime("%Y-%m-%d")
     legacy = pd.read_csv(tmp_path / "legacy_usage_daily.csv")
     assert len(legacy) == 24
@@ -61,9 +56,7 @@ def test_export_rejects_unknown_format(data_dir, tmp_path, capsys):
 
 
 def test_export_missing_folder(tmp_path, capsys):
-    status = main(
-        ["export", "--data-dir", str(tmp_path / "absent"), "--out", str(tmp_path / "out")]
-    )
+    status = main(["export", "--data-dir", str(tmp_path / "absent"), "--out", str(tmp_path / "out")])
     assert status == 2
     assert "does not exist" in capsys.readouterr().err
 

@@ -23,9 +23,7 @@ def sample_tables():
 def test_usage_sample_totals(sample_tables):
     daily = sample_tables["legacy_usage_daily"]
     assert len(daily) == len(USAGE)
-    assert int(daily["total_suggestions_count"].sum()) == sum(
-        day.get("total_suggestions_count", 0) for day in USAGE
-    )
+    assert int(daily["total_suggestions_count"].sum()) == sum(day.get("total_suggestions_count", 0) for day in USAGE)
     breakdown = sample_tables["legacy_usage_breakdown"]
     items = [item for day in USAGE for item in day.get("breakdown") or []]
     assert len(breakdown) == len(items)
@@ -35,9 +33,7 @@ def test_usage_sample_totals(sample_tables):
 def test_metrics_sample_totals(sample_tables):
     daily = sample_tables["legacy_metrics_daily"]
     assert len(daily) == len(METRICS)
-    assert int(daily["total_engaged_users"].sum()) == sum(
-        day["total_engaged_users"] for day in METRICS
-    )
+    assert int(daily["total_engaged_users"].sum()) == sum(day["total_engaged_users"] for day in METRICS)
     suggestions = 0
     rows = 0
     for day in METRICS:
@@ -84,9 +80,7 @@ def test_team_history_with_repeated_day(tmp_path):
     assert daily["team_slug"].value_counts().to_dict() == {"payments": 2, "web": 1}
     # The repeated day's child rows are replaced, not added a second time.
     completions = load_legacy(tmp_path)["legacy_code_completions"]
-    per_day = completions.loc[
-        (completions["team_slug"] == "payments") & (completions["day"] == day)
-    ]
+    per_day = completions.loc[(completions["team_slug"] == "payments") & (completions["day"] == day)]
     expected = sum(
         len(model.get("languages", []))
         for editor in (METRICS[0].get("copilot_ide_code_completions") or {}).get("editors", [])

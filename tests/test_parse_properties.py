@@ -21,9 +21,7 @@ from copilot_lib.tables import build_tables
 
 
 def fast(examples: int) -> settings:
-    return settings(
-        max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-    )
+    return settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 scalars = st.one_of(
@@ -36,9 +34,7 @@ scalars = st.one_of(
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
     max_leaves=3,
 )
 
@@ -53,9 +49,7 @@ element = st.fixed_dictionaries(
     {},
     optional={
         "ide": _field_value(st.sampled_from(["vscode", "jetbrains", ""])),
-        "feature": _field_value(
-            st.sampled_from(["code_completion", "agent_edit", "chat_panel_ask_mode"])
-        ),
+        "feature": _field_value(st.sampled_from(["code_completion", "agent_edit", "chat_panel_ask_mode"])),
         "language": _field_value(st.sampled_from(["python", "unknown", ""])),
         "model": _field_value(st.sampled_from(["gpt-5.1", "unknown"])),
         "agent_id": values,
@@ -121,15 +115,9 @@ optional = {
     },
 }
 entity_records = st.fixed_dictionaries(base, optional=optional)
-user_records = st.fixed_dictionaries(
-    {**base, "user_id": _field_value(st.integers(1, 5))}, optional=optional
-)
-team_rows = st.fixed_dictionaries(
-    {**base, "user_id": values, "team_id": values}, optional={"slug": values}
-)
-repo_rows = st.fixed_dictionaries(
-    {**base, "repo_id": values}, optional={"pull_requests": values, "repo_name": values}
-)
+user_records = st.fixed_dictionaries({**base, "user_id": _field_value(st.integers(1, 5))}, optional=optional)
+team_rows = st.fixed_dictionaries({**base, "user_id": values, "team_id": values}, optional={"slug": values})
+repo_rows = st.fixed_dictionaries({**base, "repo_id": values}, optional={"pull_requests": values, "repo_name": values})
 seat_listings = st.fixed_dictionaries(
     {
         "seats": st.one_of(
@@ -167,9 +155,7 @@ legacy_days = st.one_of(
     st.fixed_dictionaries({"day": values, "breakdown": st.one_of(values, st.lists(values))}),
     st.fixed_dictionaries({"team": values, "data": st.one_of(values, st.lists(values))}),
 )
-any_record = st.one_of(
-    entity_records, user_records, team_rows, repo_rows, seat_listings, legacy_days, values
-)
+any_record = st.one_of(entity_records, user_records, team_rows, repo_rows, seat_listings, legacy_days, values)
 
 
 def _records(objects: list) -> list[Record]:

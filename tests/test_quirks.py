@@ -105,9 +105,7 @@ def test_agent_edit_lines_leave_rate_alone(tmp_path):
         _feature("code_completion", 0, 10, 4, loc_suggested_to_add_sum=20, loc_added_sum=8),
         _feature("agent_edit", 0, 3, 0, loc_added_sum=500),
     ]
-    tables = load_records(
-        tmp_path, [entity("2026-11-01", 2, 13, 4, loc_added_sum=508, totals_by_feature=features)]
-    )
+    tables = load_records(tmp_path, [entity("2026-11-01", 2, 13, 4, loc_added_sum=508, totals_by_feature=features)])
     totals = metrics.breakdown_totals(tables["entity_by_feature"], "feature").set_index("feature")
     assert totals.loc["agent_edit", "acceptance_rate"] == 0
     assert metrics.kpis(tables).acceptance_rate == pytest.approx(4 / 13)
@@ -119,9 +117,7 @@ def test_cli_absent_is_missing_and_separate(tmp_path):
         tmp_path,
         [
             entity("2026-11-01", 5, daily_active_users=3),
-            entity(
-                "2026-11-02", 5, daily_active_users=3, daily_active_cli_users=1, totals_by_cli=cli
-            ),
+            entity("2026-11-02", 5, daily_active_users=3, daily_active_cli_users=1, totals_by_cli=cli),
         ],
     )
     assert pd.isna(tables.entity_daily["daily_active_cli_users"].iloc[0])
@@ -181,9 +177,7 @@ def test_model_breakdown_covers_chat_only(tmp_path):
         2,
         10,
         3,
-        totals_by_model_feature=[
-            {"model": "gpt-5.1", "feature": "chat_panel_agent_mode", **counters(2, 4, 1)}
-        ],
+        totals_by_model_feature=[{"model": "gpt-5.1", "feature": "chat_panel_agent_mode", **counters(2, 4, 1)}],
     )
     shares = health.attribution_shares(load_records(tmp_path, [record]))
     assert shares["by_model_feature"] == pytest.approx(0.4)
@@ -223,9 +217,7 @@ def test_third_party_agent_not_in_interactions(tmp_path):
 
 
 def test_monthly_window_is_trailing_28_days(tmp_path):
-    tables = load_records(
-        tmp_path, [user("2026-11-28", 1, 1), user("2026-11-01", 2, 1), user("2026-10-31", 3, 1)]
-    )
+    tables = load_records(tmp_path, [user("2026-11-28", 1, 1), user("2026-11-01", 2, 1), user("2026-10-31", 3, 1)])
     assert metrics.kpis(tables, until=date(2026, 11, 28)).monthly_active_users == 2
 
 
@@ -233,9 +225,7 @@ def test_monthly_window_is_trailing_28_days(tmp_path):
 
 
 def test_user_in_two_orgs_not_double_counted(tmp_path):
-    tables = load_records(
-        tmp_path, [user("2026-11-01", 1, 4, 6, 3, org="1"), user("2026-11-01", 1, 4, 6, 3, org="2")]
-    )
+    tables = load_records(tmp_path, [user("2026-11-01", 1, 4, 6, 3, org="1"), user("2026-11-01", 1, 4, 6, 3, org="2")])
     result = metrics.kpis(tables, scope="organization")
     assert (result.unique_active_users, result.interactions, result.code_generations) == (1, 4, 6)
 
@@ -262,19 +252,13 @@ def test_multi_team_user_counted_in_each_team(tmp_path):
     )
     tables = load_records(tmp_path, [user("2026-11-01", 1, 5)], "users.ndjson")
     teams = metrics.team_metrics(tables).set_index("slug")
-    assert (
-        teams.loc["a", "user_initiated_interaction_count"]
-        == teams.loc["b", "user_initiated_interaction_count"]
-        == 5
-    )
+    assert teams.loc["a", "user_initiated_interaction_count"] == teams.loc["b", "user_initiated_interaction_count"] == 5
     assert metrics.team_reconciliation(tables)["overlap"] == 5
 
 
 def test_team_activity_joined_day_by_day(tmp_path):
     write_ndjson(tmp_path / "teams.ndjson", [membership("2026-11-02", 1, 10, "a")])
-    tables = load_records(
-        tmp_path, [user("2026-11-01", 1, 5), user("2026-11-02", 1, 2)], "users.ndjson"
-    )
+    tables = load_records(tmp_path, [user("2026-11-01", 1, 5), user("2026-11-02", 1, 2)], "users.ndjson")
     teams = metrics.team_metrics(tables).set_index("slug")
     assert teams.loc["a", "user_initiated_interaction_count"] == 2
 
@@ -319,18 +303,14 @@ def test_enterprise_seats_repeat_users(tmp_path):
 
 
 def test_null_assignee_seat(tmp_path):
-    (tmp_path / "seats.json").write_text(
-        json.dumps({"total_seats": 2, "seats": [_seat(1), _seat(None)]})
-    )
+    (tmp_path / "seats.json").write_text(json.dumps({"total_seats": 2, "seats": [_seat(1), _seat(None)]}))
     tables = load_folder(tmp_path)
     assert tables["seats"]["assignee_id"].isna().sum() == 1
     assert metrics.assigned_seats(tables) == 2
 
 
 def test_null_last_activity(tmp_path):
-    (tmp_path / "seats.json").write_text(
-        json.dumps({"total_seats": 1, "seats": [_seat(1, last_activity_at=None)]})
-    )
+    (tmp_path / "seats.json").write_text(json.dumps({"total_seats": 1, "seats": [_seat(1, last_activity_at=None)]}))
     assert pd.isna(load_folder(tmp_path)["seats"]["last_activity_at"].iloc[0])
 
 
@@ -342,9 +322,7 @@ def test_seat_without_updated_at(tmp_path):
 
 
 def test_seat_pages_in_several_files(tmp_path):
-    (tmp_path / "seats-1.json").write_text(
-        json.dumps({"total_seats": 3, "seats": [_seat(1), _seat(2)]})
-    )
+    (tmp_path / "seats-1.json").write_text(json.dumps({"total_seats": 3, "seats": [_seat(1), _seat(2)]}))
     (tmp_path / "seats-2.json").write_text(json.dumps({"total_seats": 3, "seats": [_seat(3)]}))
     tables = load_folder(tmp_path)
     assert metrics.assigned_seats(tables) == 3
@@ -367,17 +345,13 @@ def test_ide_breakdown_below_totals(tmp_path):
 
 
 def test_lines_added_exceed_suggested(tmp_path):
-    tables = load_records(
-        tmp_path, [entity("2026-11-01", 1, 4, 2, loc_suggested_to_add_sum=10, loc_added_sum=80)]
-    )
+    tables = load_records(tmp_path, [entity("2026-11-01", 1, 4, 2, loc_suggested_to_add_sum=10, loc_added_sum=80)])
     result = metrics.kpis(tables)
     assert (result.loc_added, result.acceptance_rate) == (80, pytest.approx(0.5))
 
 
 def test_dormant_rows_with_credits(tmp_path):
-    tables = load_records(
-        tmp_path, [user("2026-11-01", 1, 0, ai_credits_used=3.5), user("2026-11-01", 2, 1)]
-    )
+    tables = load_records(tmp_path, [user("2026-11-01", 1, 0, ai_credits_used=3.5), user("2026-11-01", 2, 1)])
     assert metrics.kpis(tables).unique_active_users == 1
     assert tables.user_daily["ai_credits_used"].tolist() == [3.5, pd.NA]
 
@@ -430,9 +404,7 @@ def test_one_day_report_beats_28_day_on_tie(tmp_path):
 
 
 def test_daily_counts_not_summable(tmp_path):
-    tables = load_records(
-        tmp_path, [user("2026-11-01", 1, 1), user("2026-11-02", 1, 1), user("2026-11-02", 2, 1)]
-    )
+    tables = load_records(tmp_path, [user("2026-11-01", 1, 1), user("2026-11-02", 1, 1), user("2026-11-02", 2, 1)])
     assert metrics.daily_series(tables)["daily_active_users"].sum() == 3
     assert metrics.kpis(tables).unique_active_users == 2
 

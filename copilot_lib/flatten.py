@@ -121,6 +121,10 @@ _ACCEPTED = {
     schema.CATEGORY: (pa.string(),),
     schema.DAY: (pa.string(),),
 }
+# pyarrow rejects any other Python type when asked for these types, so they can be built
+# typed in one go. Integer and float columns are inferred first instead, because pyarrow
+# would turn 2.5 into 2 in an integer column and True into 1.0 in a float column.
+_STRICT_KINDS = (schema.TEXT, schema.CATEGORY, schema.DAY, schema.BOOL)
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     schema.INT: as_int,
     schema.FLOAT: as_float,
@@ -136,6 +140,8 @@ def column_array(values: Iterable[Any], kind: str) -> pa.Array:
     values = values if isinstance(values, list | tuple) else list(values)
     target = _ARROW_TYPES[kind]
     try:
+        if kind in _STRICT_KINDS:
+            return pa.array(values, type=target)
         array = pa.array(values)
         if array.type == pa.null() or array.type in _ACCEPTED[kind]:
             return array.cast(target)

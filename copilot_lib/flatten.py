@@ -35,13 +35,21 @@ def scope_and_entity(data: dict[str, Any]) -> tuple[str | None, str | None]:
     Organisation-scope records carry ``organization_id`` and often ``enterprise_id`` too;
     enterprise-scope records carry only ``enterprise_id``.
     """
-    org = data.get("organization_id")
-    if org is not None and org != "" and not isinstance(org, dict | list | bool):
-        return schema.SCOPE_ORGANIZATION, str(org)
-    enterprise = data.get("enterprise_id")
-    if enterprise is not None and enterprise != "" and not isinstance(enterprise, dict | list | bool):
-        return schema.SCOPE_ENTERPRISE, str(enterprise)
+    org = _id_text(data.get("organization_id"))
+    if org is not None:
+        return schema.SCOPE_ORGANIZATION, org
+    enterprise = _id_text(data.get("enterprise_id"))
+    if enterprise is not None:
+        return schema.SCOPE_ENTERPRISE, enterprise
     return None, None
+
+
+def _id_text(value: Any) -> str | None:
+    """Return an entity id as text: ``"4455667"`` whether sent as a string, int or whole float."""
+    if type(value) is str:
+        return value or None
+    number = as_int(value)
+    return None if number is None else str(number)
 
 
 _DAYS: dict[str, str | None] = {}
@@ -324,6 +332,8 @@ class Flattener:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
         user_id = data.get("user_id")
+        if type(user_id) is not int:
+            user_id = as_int(user_id)
         if scope is None or day is None or user_id is None:
             self._skip(provenance, "user day", "a valid day, a user_id or an organization_id/enterprise_id")
             return
@@ -461,7 +471,8 @@ class Flattener:
     def _add_user_team(self, data: dict[str, Any], provenance: tuple[Any, ...]) -> None:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
-        if scope is None or day is None or data.get("user_id") is None or data.get("team_id") is None:
+        user_id, team_id = as_int(data.get("user_id")), as_int(data.get("team_id"))
+        if scope is None or day is None or user_id is None or team_id is None:
             self._skip(
                 provenance,
                 "user-teams",
@@ -473,9 +484,9 @@ class Flattener:
                 scope,
                 entity,
                 day,
-                data.get("user_id"),
+                user_id,
                 data.get("user_login"),
-                data.get("team_id"),
+                team_id,
                 data.get("slug"),
                 *provenance,
             )
@@ -484,7 +495,8 @@ class Flattener:
     def _add_repo(self, data: dict[str, Any], provenance: tuple[Any, ...]) -> None:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
-        if scope is None or day is None or data.get("repo_id") is None:
+        repo_id = as_int(data.get("repo_id"))
+        if scope is None or day is None or repo_id is None:
             self._skip(provenance, "repository", "a valid day, repo_id or organization_id/enterprise_id")
             return
         block = data.get("pull_requests")
@@ -497,7 +509,7 @@ class Flattener:
                 day,
                 data.get("organization_id"),
                 data.get("enterprise_id"),
-                data.get("repo_id"),
+                repo_id,
                 data.get("repo_owner_name"),
                 data.get("repo_name"),
                 data.get("repo_visibility"),

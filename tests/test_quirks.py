@@ -467,3 +467,18 @@ def test_chat_panel_top_level_fields_counted_once(tmp_path):
         "chat_panel_ask_mode": 3,
     }
     assert len(features) == 2
+
+
+def test_unusable_ids_skip_the_record(tmp_path):
+    tables = load_records(
+        tmp_path,
+        [
+            user("2026-11-01", "not-a-number", 1),
+            user("2026-11-01", 7, 1, org=4455667.0),
+            {"user_id": 1, "day": "2026-11-01", "organization_id": "1", "team_id": "x", "slug": "a"},
+        ],
+    )
+    assert tables.user_daily["user_id"].tolist() == [7]
+    assert tables.user_daily["entity_id"].astype(str).tolist() == ["4455667"]
+    assert tables["user_teams"].empty
+    assert tables.records_skipped == 2

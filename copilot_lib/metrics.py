@@ -86,14 +86,29 @@ def select(tables: Tables, scope: str | None = None, entity_id: str | None = Non
     """Return the tables restricted to one scope and, when given, one entity id."""
     chosen = resolve_scope(tables, scope, entity_id)
     frames = {}
+    changed = False
     for name, frame in tables.frames.items():
-        if "scope" in frame and "entity_id" in frame and chosen is not None:
+        if chosen is not None and "scope" in frame and "entity_id" in frame and _needs_filter(frame, chosen, entity_id):
             mask = frame["scope"] == chosen
             if entity_id is not None:
                 mask &= frame["entity_id"] == str(entity_id)
             frame = frame.loc[mask]
+            changed = True
         frames[name] = frame
-    return replace(tables, frames=frames)
+    return replace(tables, frames=frames) if changed else tables
+
+
+def _needs_filter(frame: pd.DataFrame, scope: str, entity_id: str | None) -> bool:
+    """Return False when every row already belongs to the selection, without scanning rows."""
+    values = {"scope": {scope}, "entity_id": {str(entity_id)} if entity_id is not None else None}
+    for column, allowed in values.items():
+        if allowed is None:
+            continue
+        series = frame[column]
+        present = set(series.cat.categories) if isinstance(series.dtype, pd.CategoricalDtype) else None
+        if present is None or not present <= allowed:
+            return True
+    return False
 
 
 def entity_ids(frame: pd.DataFrame) -> list[str]:

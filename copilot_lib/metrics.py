@@ -213,7 +213,7 @@ def adoption_rate(
 ) -> float | None:
     """Return distinct active users in the window divided by assigned seats.
 
-    None when there is no seat listing or it holds no seat. The seat listing is a snapshot
+    None when there is no seat listing or it contains no seat. The seat listing is a snapshot
     of today, so for windows far in the past the ratio uses today's seats.
     """
     seats = assigned_seats(tables)
@@ -229,7 +229,7 @@ def surface_adoption(
     """Return the share of users who used each surface: agent, chat, CLI, cloud agent, review, app.
 
     The numerator is the distinct users whose ``used_*`` flag was true on at least one day
-    of the window; the denominator is the distinct users who were active (interactions
+    of the window. The denominator is the distinct users who were active (interactions
     greater than zero) or used any surface in the window. CLI use counts although GitHub
     keeps it out of the IDE interaction count.
     """

@@ -53,17 +53,23 @@ def _id_text(value: Any) -> str | None:
 
 
 _DAYS: dict[str, str | None] = {}
+DAY_YEARS = (1900, 2199)
 
 
 def as_day(value: Any) -> str | None:
-    """Return ``YYYY-MM-DD`` for a date or date-time string, or None when it is not one."""
+    """Return ``YYYY-MM-DD`` for a date or date-time string, or None when it is not one.
+
+    Years outside 1900-2199 count as invalid: pandas stores days as nanosecond timestamps,
+    which end in 2262, and no Copilot report predates 2020.
+    """
     if not isinstance(value, str):
         return None
     cached = _DAYS.get(value)
     if cached is not None or value in _DAYS:
         return cached
     try:
-        result: str | None = date.fromisoformat(value[:10]).isoformat()
+        parsed = date.fromisoformat(value[:10])
+        result: str | None = parsed.isoformat() if DAY_YEARS[0] <= parsed.year <= DAY_YEARS[1] else None
     except ValueError:
         result = None
     if len(_DAYS) < 100_000:

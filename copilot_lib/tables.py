@@ -193,6 +193,11 @@ def _typed_frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> pd.Data
     return frame
 
 
+def _timestamp(value: Any) -> str | None:
+    """Return an ISO 8601 date-time string whose day is valid, or None."""
+    return value if isinstance(value, str) and as_day(value) is not None else None
+
+
 def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -224,12 +229,12 @@ def seats_table(records: Iterable[Record]) -> pd.DataFrame:
                 "assigning_team_id": as_int(team.get("id")),
                 "assigning_team_slug": as_text(team.get("slug")),
                 "plan_type": as_text(seat.get("plan_type")),
-                "created_at": as_text(seat.get("created_at")),
-                "updated_at": as_text(seat.get("updated_at")),
+                "created_at": _timestamp(seat.get("created_at")),
+                "updated_at": _timestamp(seat.get("updated_at")),
                 "pending_cancellation_date": as_day(seat.get("pending_cancellation_date")),
-                "last_activity_at": as_text(seat.get("last_activity_at")),
+                "last_activity_at": _timestamp(seat.get("last_activity_at")),
                 "last_activity_editor": as_text(seat.get("last_activity_editor")),
-                "last_authenticated_at": as_text(seat.get("last_authenticated_at")),
+                "last_authenticated_at": _timestamp(seat.get("last_authenticated_at")),
                 "source_file": record.source.path,
             }
             if row["assignee_id"] is None:

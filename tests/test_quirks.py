@@ -482,3 +482,12 @@ def test_unusable_ids_skip_the_record(tmp_path):
     assert tables.user_daily["entity_id"].astype(str).tolist() == ["4455667"]
     assert tables["user_teams"].empty
     assert tables.records_skipped == 2
+
+
+def test_days_outside_timestamp_range_skipped(tmp_path):
+    (tmp_path / "seats.json").write_text(json.dumps({"seats": [_seat(1, created_at="0001-01-01T00:00:00Z")]}))
+    (tmp_path / "usage.json").write_text(json.dumps([{"day": "0001-01-01", "total_suggestions_count": 1}]))
+    tables = load_records(tmp_path, [user("0001-01-01", 1, 1), user("2026-11-01", 2, 1)])
+    assert tables.user_daily["user_id"].tolist() == [2]
+    assert pd.isna(tables["seats"]["created_at"].iloc[0])
+    assert load_legacy(tmp_path)["legacy_usage_daily"].empty

@@ -198,8 +198,15 @@ def read_report_file(path: str | os.PathLike[str]) -> Iterator[Record]:
     them. Values that are neither objects nor arrays of objects are skipped with a warning.
     """
     file_path = Path(path)
-    name = str(file_path)
-    values = list(decode_values(_read_bytes(file_path), name))
+    yield from read_report_bytes(_read_bytes(file_path), str(file_path))
+
+
+def read_report_bytes(raw: bytes, name: str) -> Iterator[Record]:
+    """Yield every record in a report file's uncompressed bytes, as :func:`read_report_file` does.
+
+    ``name`` stands for the file in provenance and messages, e.g. the key of a stored object.
+    """
+    values = list(decode_values(raw, name))
     fallback_span = _file_span(values)
     for line, value in values:
         for obj in value if isinstance(value, list) else [value]:

@@ -19,6 +19,7 @@ import orjson
 
 from copilot_lib import __version__, config
 from copilot_lib.errors import CopilotDashboardError, DataDirError, ReportFormatError
+from copilot_lib.fetch import add_fetch_parser
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=config.DEFAULT_PORT, help="TCP port (default 8866)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--notebook", type=Path, default=None, help="notebook to serve (default: the dashboard)")
-    serve.add_argument("--data-dir", default=None, help=f"folder of report files (default: ${config.ENV_DATA_DIR}, else demo data)")
+    serve.add_argument(
+        "--data-dir", default=None, help=f"folder of report files (default: ${config.ENV_DATA_DIR}, else demo data)"
+    )
     serve.set_defaults(handler=_serve)
 
     summary = commands.add_parser("summary", help="print the headline numbers of a folder of report files")
     summary.add_argument("--data-dir", required=True, help="folder of report files")
-    summary.add_argument("--since", type=_day, default=None, help="first day, YYYY-MM-DD (default: first day in the data)")
-    summary.add_argument("--until", type=_day, default=None, help="last day, YYYY-MM-DD (default: last day in the data)")
+    summary.add_argument("--since", type=_day, default=None, help="first day, YYYY-MM-DD (default: first in the data)")
+    summary.add_argument("--until", type=_day, default=None, help="last day, YYYY-MM-DD (default: last in the data)")
     summary.add_argument("--json", action="store_true", help="print JSON instead of aligned text")
     summary.set_defaults(handler=_summary)
+
+    add_fetch_parser(commands)
     return parser
 
 

@@ -112,9 +112,7 @@ def _make_users(rng: random.Random, count: int, days: int) -> list[DemoUser]:
         roll = rng.random()
         # About one user in ten never uses Copilot; others range from daily to occasional.
         activity = 0.0 if roll < 0.1 else rng.uniform(0.15, 0.95)
-        teams = tuple(
-            sorted(rng.sample(range(len(TEAMS) - 1), k=1 if rng.random() < 0.8 else 2))
-        )
+        teams = tuple(sorted(rng.sample(range(len(TEAMS) - 1), k=1 if rng.random() < 0.8 else 2)))
         users.append(
             DemoUser(
                 user_id=7_300_000 + index * 17,
@@ -140,7 +138,9 @@ def _make_users(rng: random.Random, count: int, days: int) -> list[DemoUser]:
     return users
 
 
-def _counters(generations: int, acceptances: int, interactions: int, suggested: int, added: int, deleted: int) -> dict[str, int]:
+def _counters(
+    generations: int, acceptances: int, interactions: int, suggested: int, added: int, deleted: int
+) -> dict[str, int]:
     return {
         "user_initiated_interaction_count": interactions,
         "code_generation_activity_count": generations,
@@ -213,7 +213,12 @@ def _user_day(rng: random.Random, user: DemoUser, day: date, org_id: str) -> dic
         # Some seated users show up with every counter at zero: GitHub saw them server-side.
         if user.activity > 0 and rng.random() < 0.08:
             record.update(_counters(0, 0, 0, 0, 0, 0))
-            record.update({f"totals_by_{name}": [] for name in ("ide", "feature", "language_feature", "language_model", "model_feature")})
+            record.update(
+                {
+                    f"totals_by_{name}": []
+                    for name in ("ide", "feature", "language_feature", "language_model", "model_feature")
+                }
+            )
             record.update({"used_agent": False, "used_chat": False, "used_cli": False})
             return record
         return None
@@ -298,7 +303,9 @@ def _user_day(rng: random.Random, user: DemoUser, day: date, org_id: str) -> dic
     return record
 
 
-def _entity_day(day: date, org_id: str, rows: list[dict[str, Any]], history: dict[date, set[int]], rng: random.Random) -> dict[str, Any]:
+def _entity_day(
+    day: date, org_id: str, rows: list[dict[str, Any]], history: dict[date, set[int]], rng: random.Random
+) -> dict[str, Any]:
     """Aggregate one day's user rows into the organisation's day record, as GitHub does."""
     active_today = {row["user_id"] for row in rows if row.get("user_initiated_interaction_count", 0) > 0}
     history[day] = active_today
@@ -343,17 +350,22 @@ def _entity_day(day: date, org_id: str, rows: list[dict[str, Any]], history: dic
         for array, key_names in keys.items():
             for item in row.get(array, []):
                 key = tuple(item[name] for name in key_names)
-                counters = {name: value for name, value in item.items() if isinstance(value, int) and name not in key_names}
+                counters = {
+                    name: value for name, value in item.items() if isinstance(value, int) and name not in key_names
+                }
                 _add(breakdowns[array].setdefault(key, dict.fromkeys(counters, 0)), counters)
         if "totals_by_cli" in row:
             block = row["totals_by_cli"]
-            _add(cli, {
-                "session_count": block["session_count"],
-                "request_count": block["request_count"],
-                "prompt_count": block["prompt_count"],
-                "output_tokens_sum": block["token_usage"]["output_tokens_sum"],
-                "prompt_tokens_sum": block["token_usage"]["prompt_tokens_sum"],
-            })
+            _add(
+                cli,
+                {
+                    "session_count": block["session_count"],
+                    "request_count": block["request_count"],
+                    "prompt_count": block["prompt_count"],
+                    "output_tokens_sum": block["token_usage"]["output_tokens_sum"],
+                    "prompt_tokens_sum": block["token_usage"]["prompt_tokens_sum"],
+                },
+            )
     record.update(totals)
     for array, items in breakdowns.items():
         record[array] = [
@@ -407,7 +419,10 @@ def generate(users: int = 60, days: int = 90, seed: int = 7, end: date | None = 
     people = _make_users(rng, users, days)
     data = DemoData(start=start, end=end)
     history: dict[date, set[int]] = {}
-    org_days, user_rows, team_rows, repo_rows = [], [], [], []
+    org_days: list[dict[str, Any]] = []
+    user_rows: list[dict[str, Any]] = []
+    team_rows: list[dict[str, Any]] = []
+    repo_rows: list[dict[str, Any]] = []
     last_seen: dict[int, tuple[date, str]] = {}
     for offset in range(days):
         day = start + timedelta(days=offset)
@@ -504,7 +519,9 @@ def _teams() -> list[dict[str, Any]]:
     ]
 
 
-def _seats(rng: random.Random, people: list[DemoUser], last_seen: dict[int, tuple[date, str]], end: date) -> dict[str, Any]:
+def _seats(
+    rng: random.Random, people: list[DemoUser], last_seen: dict[int, tuple[date, str]], end: date
+) -> dict[str, Any]:
     seats = []
     for user in people:
         seen = last_seen.get(user.user_id)

@@ -203,7 +203,9 @@ def kpis(tables: Tables, since: date | None = None, until: date | None = None) -
     )
 
 
-def breakdown_totals(frame: pd.DataFrame, dimension: str, since: date | None = None, until: date | None = None) -> pd.DataFrame:
+def breakdown_totals(
+    frame: pd.DataFrame, dimension: str, since: date | None = None, until: date | None = None
+) -> pd.DataFrame:
     """Sum a breakdown table's counters per value of ``dimension`` over the window.
 
     The result has the dimension, each counter summed, and the acceptance rate as a ratio

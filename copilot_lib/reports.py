@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ REPORT_SUFFIXES = (".json", ".ndjson", ".jsonl")
 INHERITED_KEYS = ("organization_id", "enterprise_id", "report_start_day", "report_end_day")
 
 
-class RecordKind(str, Enum):
+class RecordKind(StrEnum):
     """What a JSON object in a report file is, judged by its keys."""
 
     ENTITY_DAY = "entity_day"

@@ -5,6 +5,7 @@ Layout, the same in a local folder and under an S3 prefix (``ENTITY`` is ``org=L
 
     raw/ENTITY/report=REPORT/day=YYYY-MM-DD/part-N.ndjson.gz   each downloaded part, as sent
     tables/TABLE/ENTITY/day=YYYY-MM-DD/part-0.parquet          one file per table, entity, day
+    legacy/ENTITY/SHA-NAME.gz                                  an imported legacy archive
     seats/ENTITY/day=YYYY-MM-DD/seats.json.gz                  the day's seat listing
     teams/ENTITY/day=YYYY-MM-DD/teams.json.gz                  the day's team list
     days/ENTITY/day=YYYY-MM-DD.json                            the day's manifest, written last
@@ -37,24 +38,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from copilot_lib.errors import StoreError
-from copilot_lib.reports import Record, read_report_bytes
+from copilot_lib.reports import Provenance, Record, RecordKind, read_report_bytes
 from copilot_lib.store import ObjectStore, open_store
-from copilot_lib.tables import Tables, build_tables
+from copilot_lib.tables import Tables, build_tables, seats_table, teams_table
 
 logger = logging.getLogger(__name__)
 
 ENTITY_KINDS = ("org", "enterprise")
 SNAPSHOT_KINDS = ("seats", "teams")
-SEAT_COLUMNS = (
-    "assignee_login",
-    "assignee_id",
-    "assigning_team",
-    "plan_type",
-    "created_at",
-    "last_activity_at",
-    "last_activity_editor",
-    "pending_cancellation_date",
-)
 READ_THREADS = 16
 
 
@@ -190,9 +181,7 @@ class History:
     def save_gap(self, entity: Entity, day: date, reason: str) -> None:
         """Record that GitHub has no report for a settled day, so later runs stop asking."""
         record = orjson.dumps({"day": day.isoformat(), "reason": reason})
-        self.store.put(
-            f"gaps/{entity.partition}/day={day.isoformat()}.json", record, if_absent=True
-        )
+        self.store.put(f"gaps/{entity.partition}/day={day.isoformat()}.json", record, if_absent=True)
 
     def manifest(self, entity: Entity, day: date) -> DayManifest | None:
         key = day_key(entity, day)
@@ -257,44 +246,55 @@ class History:
         """
         if kind not in SNAPSHOT_KINDS:
             raise ValueError(f"snapshot kind {kind!r} is not one of {SNAPSHOT_KINDS}")
-        content = compress(orjson.dumps(payload))
-        created = self.store.put(snapshot_key(kind, entity, day), content, if_absent=True)
-        if created and kind == "seats":
-            self.store.put(table_key("seats", entity, day), parquet_bytes(seats_frame(payload)))
-        return created
+        key = snapshot_key(kind, entity, day)
+        if not self.store.put(key, compress(orjson.dumps(payload)), if_absent=True):
+            return False
+        if kind == "seats":
+            frame = seats_table([Record(RecordKind.SEATS, payload, Provenance(key, 1, None, None))])
+        else:
+            frame = teams_table([Record(RecordKind.TEAM, team, Provenance(key, 1, None, None)) for team in payload])
+        self.store.put(table_key(kind, entity, day), parquet_bytes(frame))
+        return True
 
-    def save_run(
-        self, entity: Entity, started_at: str, run_id: str, status: Mapping[str, Any]
-    ) -> str:
+    def save_legacy(self, entity: Entity, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
+        """Store legacy tables, one file per (table, entity, day); return days by outcome.
+
+        A stored legacy day is replaced only by one with at least as many rows.
+        """
+        outcomes = {outcome.value: 0 for outcome in DayOutcome}
+        for table, frame in frames.items():
+            for day_value, rows in frame.groupby("day", sort=True):
+                day = pd.Timestamp(day_value).date()
+                key = table_key(table, entity, day)
+                content = parquet_bytes(rows)
+                stored = self.store.get(key)
+                if stored == content:
+                    outcome = DayOutcome.UNCHANGED
+                elif stored is not None and pq.read_metadata(io.BytesIO(stored)).num_rows > len(rows):
+                    logger.warning("%s %s %s: kept the stored day, which has more rows", table, entity, day)
+                    outcome = DayOutcome.KEPT
+                else:
+                    self.store.put(key, content)
+                    outcome = DayOutcome.WRITTEN if stored is None else DayOutcome.UPDATED
+                outcomes[outcome.value] += 1
+        return outcomes
+
+    def save_legacy_source(self, entity: Entity, name: str, raw: bytes) -> str:
+        """Store an imported legacy file as it was, once per content."""
+        digest = hashlib.sha256(raw).hexdigest()[:16]
+        key = f"legacy/{entity.partition}/{digest}-{os.path.basename(name)}.gz"
+        self.store.put(key, compress(raw), if_absent=True)
+        return key
+
+    def save_run(self, entity: Entity, started_at: str, run_id: str, status: Mapping[str, Any]) -> str:
         key = f"runs/{entity.partition}/{started_at.replace(':', '')}-{run_id}.json"
         self.store.put(key, orjson.dumps(dict(status), option=orjson.OPT_INDENT_2, default=str))
         return key
 
 
-def seats_frame(listing: Mapping[str, Any]) -> pd.DataFrame:
-    """Return one row per seat of a seat listing ``{total_seats, seats}``."""
-    rows = []
-    for seat in listing.get("seats") or []:
-        assignee = seat.get("assignee") or {}
-        team = seat.get("assigning_team") or {}
-        rows.append(
-            {
-                "assignee_login": assignee.get("login"),
-                "assignee_id": assignee.get("id"),
-                "assigning_team": team.get("slug"),
-                "plan_type": seat.get("plan_type"),
-                "created_at": seat.get("created_at"),
-                "last_activity_at": seat.get("last_activity_at"),
-                "last_activity_editor": seat.get("last_activity_editor"),
-                "pending_cancellation_date": seat.get("pending_cancellation_date"),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=list(SEAT_COLUMNS))
-    frame["assignee_id"] = pd.array(frame["assignee_id"].tolist(), dtype="Int64")
-    for name in SEAT_COLUMNS:
-        if name != "assignee_id":
-            frame[name] = frame[name].astype("string")
-    return frame
+def is_self_contained(table: str) -> bool:
+    """Return True for tables whose files are complete alone, without a day manifest."""
+    return table in SNAPSHOT_KINDS or table.startswith("legacy_")
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:
@@ -323,7 +323,8 @@ def load_store(store: ObjectStore | str | os.PathLike[str] | None = None) -> Tab
     """Read every stored day of every entity into the same tables :func:`build_tables` makes.
 
     Only days whose manifest exists are read, so a day a run left half-written is skipped.
-    Seat snapshots become the ``seats`` table, with the snapshot's ``day``.
+    Seat and team snapshots become the ``seats`` and ``teams`` tables, with the snapshot's
+    ``day``; imported legacy days become the ``legacy_*`` tables.
     """
     if not isinstance(store, ObjectStore):
         store = open_store(store)
@@ -334,8 +335,9 @@ def load_store(store: ObjectStore | str | os.PathLike[str] | None = None) -> Tab
     keys = []
     for key in store.list("tables/"):
         parts = key.split("/")
-        # A seat table is complete when written, a report table once its day has a manifest.
-        if len(parts) == 5 and (parts[1] == "seats" or (parts[2], parts[3]) in committed):
+        # Snapshot and legacy tables are complete when written, report tables once their day
+        # has a manifest.
+        if len(parts) == 5 and (is_self_contained(parts[1]) or (parts[2], parts[3]) in committed):
             keys.append(key)
     with ThreadPoolExecutor(READ_THREADS) as pool:
         frames = list(pool.map(lambda key: _read_table_file(store, key), keys))
@@ -372,15 +374,15 @@ def _restore_types(frame: pd.DataFrame, template: pd.DataFrame | None) -> pd.Dat
     frame["day"] = frame["day"].astype("datetime64[ns]")
     if template is None:
         return frame.reset_index(drop=True)
-    # An empty template knows the nullable integer, boolean and category columns but not the
-    # type of every text column, so only those three kinds are restored from it.
+    # An empty template knows the nullable (extension) and category columns but not the type
+    # of every plain column, so only those are restored from it.
     for name, dtype in template.dtypes.items():
         if name not in frame or name == "day":
             continue
         if isinstance(dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype("category")
-        elif str(dtype) in ("Int64", "boolean"):
-            frame[name] = frame[name].astype(str(dtype))
+        elif isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            frame[name] = frame[name].astype(dtype)
     ordered = [name for name in template.columns if name in frame]
     extra = [name for name in frame.columns if name not in template.columns]
     frame = frame[ordered + extra]

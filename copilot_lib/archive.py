@@ -27,8 +27,23 @@ from typing import Any, Protocol
 
 import orjson
 
+from copilot_lib.config import GitHubSettings
 from copilot_lib.errors import CopilotDashboardError, StoreError
+from copilot_lib.github import (
+    NotReadyForm,
+    ReportNotAvailable,
+    Scope,
+    ScopeKind,
+    connect,
+    daily_reports,
+    fetch_report,
+    fetch_seat_listing,
+    fetch_teams,
+    scope_from_settings,
+)
 from copilot_lib.history import Entity, History, count_rows
+from copilot_lib.http import GitHubClient
+from copilot_lib.store import ObjectStore
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +90,41 @@ class ReportSource(Protocol):
     def fetch_teams(self) -> list[dict[str, Any]] | None:
         """Return every team, or None when the entity has no team list."""
         ...
+
+
+class GitHubSource:
+    """The ReportSource that fetches from GitHub with an authenticated client."""
+
+    def __init__(self, client: GitHubClient, scope: Scope, *, app_auth: bool = True):
+        self.client = client
+        self.scope = scope
+        self.app_auth = app_auth
+
+    def daily_reports(self) -> list[str]:
+        return daily_reports(self.scope)
+
+    def fetch_report(self, report: str, day: date) -> list[bytes] | NotAvailable:
+        result = fetch_report(self.client, self.scope, report, day)
+        if isinstance(result, ReportNotAvailable):
+            return NotAvailable(result.describe(), no_data=result.form is NotReadyForm.NO_CONTENT)
+        return result.parts
+
+    def fetch_seats(self) -> dict[str, Any] | None:
+        # GitHub lists an enterprise's seats only to classic personal access tokens.
+        if self.scope.kind is ScopeKind.ENTERPRISE and self.app_auth:
+            return None
+        return fetch_seat_listing(self.client, self.scope)
+
+    def fetch_teams(self) -> list[dict[str, Any]] | None:
+        if self.scope.kind is ScopeKind.ENTERPRISE:
+            return None
+        return list(fetch_teams(self.client, self.scope.name))
+
+
+def entity_for(scope: Scope) -> Entity:
+    """Return the store entity of a GitHub scope: ``org=LOGIN`` or ``enterprise=SLUG``."""
+    # Logins and slugs are case-insensitive on GitHub; one spelling keeps one partition.
+    return Entity("org" if scope.kind is ScopeKind.ORG else "enterprise", scope.name.lower())
 
 
 @dataclass
@@ -242,9 +292,7 @@ class ArchiveRun:
         lock_wait: float = LOCK_WAIT_SECONDS,
     ) -> ArchiveSummary:
         """Run once and return the summary; StoreError is raised as soon as the store fails."""
-        with self.history.store.lock(
-            str(self.entity).replace("=", "-"), self.run_id, wait=lock_wait
-        ):
+        with self.history.store.lock(str(self.entity).replace("=", "-"), self.run_id, wait=lock_wait):
             stored = self.history.stored_days(self.entity) | self.history.gap_days(self.entity)
             plan = plan_days(
                 stored,
@@ -351,9 +399,7 @@ class ArchiveRun:
 
     def _save_status(self) -> None:
         try:
-            key = self.history.save_run(
-                self.entity, self.summary.started_at, self.run_id, self.summary.as_dict()
-            )
+            key = self.history.save_run(self.entity, self.summary.started_at, self.run_id, self.summary.as_dict())
         except StoreError as exc:
             logger.error("could not store the status of run %s: %s", self.run_id, exc)
             return
@@ -381,9 +427,7 @@ def archive(
     lock_wait: float = LOCK_WAIT_SECONDS,
 ) -> ArchiveSummary:
     """Run one archive run and return its summary; raise ArchiveFailedError when anything failed."""
-    run = ArchiveRun(
-        source, store_history, entity, today=today, concurrency=concurrency, progress=progress
-    )
+    run = ArchiveRun(source, store_history, entity, today=today, concurrency=concurrency, progress=progress)
     summary = run.run(
         since=since,
         until=until,
@@ -395,3 +439,14 @@ def archive(
     if not summary.ok:
         raise ArchiveFailedError(summary)
     return summary
+
+
+def archive_from_settings(settings: GitHubSettings, store: ObjectStore, **options: Any) -> ArchiveSummary:
+    """Connect to GitHub as ``settings`` say and run :func:`archive` into ``store``.
+
+    ``options`` are passed on to :func:`archive`.
+    """
+    scope = scope_from_settings(settings)
+    with connect(settings) as client:
+        source = GitHubSource(client, scope, app_auth=settings.uses_app)
+        return archive(source, History(store), entity_for(scope), **options)

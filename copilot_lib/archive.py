@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from copilot_lib.config import GitHubSettings
+from copilot_lib.config import DEFAULT_ARCHIVE_CONCURRENCY, DEFAULT_ARCHIVE_DAY_BUDGET, GitHubSettings
 from copilot_lib.errors import CopilotDashboardError, StoreError
 from copilot_lib.github import (
     NotReadyForm,
@@ -56,8 +56,8 @@ REFETCH_DAYS = 3
 # before the entity's reports start, or outside the window); it is recorded as a gap and
 # not requested again, which keeps a daily run's GitHub calls constant.
 GAP_AFTER_DAYS = 7
-DEFAULT_DAY_BUDGET = 120
-DEFAULT_CONCURRENCY = 8
+DEFAULT_DAY_BUDGET = DEFAULT_ARCHIVE_DAY_BUDGET
+DEFAULT_CONCURRENCY = DEFAULT_ARCHIVE_CONCURRENCY
 LOCK_WAIT_SECONDS = 600.0
 # Reports GitHub may answer 404 for even on a processed day: repos-1-day has no data before
 # its general availability on 2026-07-17, and GitHub does not say how it answers for those days.
@@ -266,6 +266,7 @@ class ArchiveRun:
         today: date | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         progress: Callable[[date, str], None] | None = None,
+        on_plan: Callable[[DayPlan], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         self.source = source
@@ -275,6 +276,7 @@ class ArchiveRun:
         self.today = today or clock().date()
         self.concurrency = max(1, concurrency)
         self.progress = progress
+        self.on_plan = on_plan
         self.run_id = uuid.uuid4().hex[:12]
         self.summary = ArchiveSummary(
             str(entity), history.store.url, self.run_id, self.clock().isoformat(timespec="seconds")
@@ -303,6 +305,8 @@ class ArchiveRun:
                 refetch_days=refetch_days,
                 budget=budget,
             )
+            if self.on_plan is not None:
+                self.on_plan(plan)
             self.summary.planned = len(plan.days)
             self.summary.remaining = plan.remaining
             _log_step(
@@ -424,10 +428,19 @@ def archive(
     concurrency: int = DEFAULT_CONCURRENCY,
     snapshots: bool = True,
     progress: Callable[[date, str], None] | None = None,
+    on_plan: Callable[[DayPlan], None] | None = None,
     lock_wait: float = LOCK_WAIT_SECONDS,
 ) -> ArchiveSummary:
     """Run one archive run and return its summary; raise ArchiveFailedError when anything failed."""
-    run = ArchiveRun(source, store_history, entity, today=today, concurrency=concurrency, progress=progress)
+    run = ArchiveRun(
+        source,
+        store_history,
+        entity,
+        today=today,
+        concurrency=concurrency,
+        progress=progress,
+        on_plan=on_plan,
+    )
     summary = run.run(
         since=since,
         until=until,

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import orjson
 
 from copilot_lib import __version__, config
+from copilot_lib.archive_cli import add_archive_parsers
 from copilot_lib.errors import CopilotDashboardError, DataDirError, ReportFormatError
 from copilot_lib.fetch import add_fetch_parser
 
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.set_defaults(handler=_summary)
 
     add_fetch_parser(commands)
+    add_archive_parsers(commands)
 
     export = commands.add_parser(
         "export", help="write every table of a folder of report files to CSV or Parquet"

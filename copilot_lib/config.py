@@ -41,6 +41,10 @@ ENV_S3_ENDPOINT_URL = "AWS_ENDPOINT_URL_S3"  # read by boto3 itself; named here 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_STORE = Path("~/.local/share/copilot-dashboard")
 DEFAULT_PORT = 8866
+# The most days one archive run fetches, so that a run ends within Lambda's 15-minute timeout
+# (an estimate: about 8 GitHub requests per day, at 8 days in flight).
+DEFAULT_ARCHIVE_DAY_BUDGET = 120
+DEFAULT_ARCHIVE_CONCURRENCY = 8
 
 
 def setting(

@@ -23,26 +23,15 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from copilot_lib.config import DEFAULT_ARCHIVE_CONCURRENCY, DEFAULT_ARCHIVE_DAY_BUDGET, GitHubSettings
 from copilot_lib.errors import CopilotDashboardError, StoreError
-from copilot_lib.github import (
-    NotReadyForm,
-    ReportNotAvailable,
-    Scope,
-    ScopeKind,
-    connect,
-    daily_reports,
-    fetch_report,
-    fetch_seat_listing,
-    fetch_teams,
-    scope_from_settings,
-)
+from copilot_lib.github import connect, scope_from_settings
 from copilot_lib.history import Entity, History, count_rows
-from copilot_lib.http import GitHubClient
+from copilot_lib.sources import GitHubSource, NotAvailable, ReportSource, entity_for, fetch_day
 from copilot_lib.store import ObjectStore
 
 logger = logging.getLogger(__name__)
@@ -59,72 +48,6 @@ GAP_AFTER_DAYS = 7
 DEFAULT_DAY_BUDGET = DEFAULT_ARCHIVE_DAY_BUDGET
 DEFAULT_CONCURRENCY = DEFAULT_ARCHIVE_CONCURRENCY
 LOCK_WAIT_SECONDS = 600.0
-# Reports GitHub may answer 404 for even on a processed day: repos-1-day has no data before
-# its general availability on 2026-07-17, and GitHub does not say how it answers for those days.
-OPTIONAL_REPORTS = frozenset({"repos-1-day"})
-
-
-@dataclass(frozen=True)
-class NotAvailable:
-    """GitHub has no report for this day: ``no_data`` (HTTP 204) or not (yet) processed."""
-
-    reason: str
-    no_data: bool = False
-
-
-class ReportSource(Protocol):
-    """Where a run gets reports, seats and teams; GitHub in production, a fake in tests."""
-
-    def daily_reports(self) -> list[str]:
-        """Return the names of the 1-day reports to fetch for each day."""
-        ...
-
-    def fetch_report(self, report: str, day: date) -> list[bytes] | NotAvailable:
-        """Return the downloaded parts of one report for one day, or why there are none."""
-        ...
-
-    def fetch_seats(self) -> dict[str, Any] | None:
-        """Return the whole seat listing, or None when the credentials cannot list seats."""
-        ...
-
-    def fetch_teams(self) -> list[dict[str, Any]] | None:
-        """Return every team, or None when the entity has no team list."""
-        ...
-
-
-class GitHubSource:
-    """The ReportSource that fetches from GitHub with an authenticated client."""
-
-    def __init__(self, client: GitHubClient, scope: Scope, *, app_auth: bool = True):
-        self.client = client
-        self.scope = scope
-        self.app_auth = app_auth
-
-    def daily_reports(self) -> list[str]:
-        return daily_reports(self.scope)
-
-    def fetch_report(self, report: str, day: date) -> list[bytes] | NotAvailable:
-        result = fetch_report(self.client, self.scope, report, day)
-        if isinstance(result, ReportNotAvailable):
-            return NotAvailable(result.describe(), no_data=result.form is NotReadyForm.NO_CONTENT)
-        return result.parts
-
-    def fetch_seats(self) -> dict[str, Any] | None:
-        # GitHub lists an enterprise's seats only to classic personal access tokens.
-        if self.scope.kind is ScopeKind.ENTERPRISE and self.app_auth:
-            return None
-        return fetch_seat_listing(self.client, self.scope)
-
-    def fetch_teams(self) -> list[dict[str, Any]] | None:
-        if self.scope.kind is ScopeKind.ENTERPRISE:
-            return None
-        return list(fetch_teams(self.client, self.scope.name))
-
-
-def entity_for(scope: Scope) -> Entity:
-    """Return the store entity of a GitHub scope: ``org=LOGIN`` or ``enterprise=SLUG``."""
-    # Logins and slugs are case-insensitive on GitHub; one spelling keeps one partition.
-    return Entity("org" if scope.kind is ScopeKind.ORG else "enterprise", scope.name.lower())
 
 
 @dataclass
@@ -233,25 +156,6 @@ def plan_days(
         return DayPlan(refetch, missing, 0)
     taken = max(budget - len(refetch), 0)
     return DayPlan(refetch, missing[:taken], max(len(missing) - taken, 0))
-
-
-def fetch_day(source: ReportSource, day: date) -> dict[str, list[bytes]] | NotAvailable:
-    """Download every daily report of one day, or return why the day is not available yet.
-
-    A day is complete only when every report was downloaded or GitHub said it has no data
-    (HTTP 204). A report that GitHub has not processed makes the whole day not available,
-    except for the reports in OPTIONAL_REPORTS.
-    """
-    reports: dict[str, list[bytes]] = {}
-    for report in source.daily_reports():
-        result = source.fetch_report(report, day)
-        if isinstance(result, NotAvailable):
-            if not result.no_data and report not in OPTIONAL_REPORTS:
-                return result
-            reports[report] = []
-        else:
-            reports[report] = result
-    return reports
 
 
 class ArchiveRun:

@@ -18,6 +18,7 @@ import fcntl
 import logging
 import os
 import tempfile
+import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -62,9 +63,7 @@ class ObjectStore(ABC):
         """Return every key that starts with ``prefix``, sorted."""
 
     @abstractmethod
-    def lock(
-        self, name: str, owner: str, *, wait: float
-    ) -> contextlib.AbstractContextManager[None]:
+    def lock(self, name: str, owner: str, *, wait: float) -> contextlib.AbstractContextManager[None]:
         """Hold an exclusive lock called ``name`` for the duration of a ``with`` block.
 
         Waits up to ``wait`` seconds for another holder to release it, then raises StoreError.
@@ -125,9 +124,7 @@ class LocalStore(ObjectStore):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(temporary)
         except OSError as exc:
-            raise StoreError(
-                f"cannot write {path}: {exc}; check free space and permissions"
-            ) from exc
+            raise StoreError(f"cannot write {path}: {exc}; check free space and permissions") from exc
         return True
 
     def list(self, prefix: str) -> list[str]:
@@ -179,9 +176,7 @@ class LocalStore(ObjectStore):
 class S3Store(ObjectStore):
     """Objects under a prefix of an S3 bucket."""
 
-    def __init__(
-        self, bucket: str, prefix: str = "", *, client: Any = None, endpoint_url: str | None = None
-    ):
+    def __init__(self, bucket: str, prefix: str = "", *, client: Any = None, endpoint_url: str | None = None):
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.url = f"s3://{bucket}/{self.prefix}"
@@ -283,16 +278,32 @@ class S3Store(ObjectStore):
                     f"{LOCK_TTL.total_seconds() / 60:.0f} minutes), then run again"
                 )
             time.sleep(LOCK_POLL_SECONDS)
+        # A run longer than the lease (a long backfill) renews it well before it expires.
+        stop = threading.Event()
+        renewer = threading.Thread(target=self._renew, args=(key, token, stop), daemon=True)
+        renewer.start()
         try:
             yield
         finally:
+            stop.set()
+            renewer.join()
             body, _ = self._get(key)
             if body is not None and orjson.loads(body).get("token") == token:
                 self.delete(key)
 
+    def _renew(self, key: str, token: str, stop: threading.Event) -> None:
+        while not stop.wait(LOCK_TTL.total_seconds() / 4):
+            try:
+                body, etag = self._get(key)
+                if body is None or etag is None or orjson.loads(body).get("token") != token:
+                    logger.error("lost the lock s3://%s/%s to another run", self.bucket, self._key(key))
+                    return
+                self.put_conditional(key, _lease(token), if_match=etag)
+            except StoreError as exc:
+                logger.warning("could not renew the lock s3://%s/%s: %s", self.bucket, key, exc)
+
     def _acquire(self, key: str, token: str) -> bool:
-        expires = datetime.now(UTC) + LOCK_TTL
-        lease = orjson.dumps({"token": token, "expires_at": expires.isoformat()})
+        lease = _lease(token)
         if self.put_conditional(key, lease, if_none_match=True):
             return True
         body, etag = self._get(key)
@@ -301,10 +312,13 @@ class S3Store(ObjectStore):
         held_until = datetime.fromisoformat(orjson.loads(body)["expires_at"])
         if held_until > datetime.now(UTC) or etag is None:
             return False
-        logger.warning(
-            "taking over the expired lock s3://%s/%s (expired %s)", self.bucket, key, held_until
-        )
+        logger.warning("taking over the expired lock s3://%s/%s (expired %s)", self.bucket, key, held_until)
         return self.put_conditional(key, lease, if_match=etag)
+
+
+def _lease(token: str) -> bytes:
+    expires = datetime.now(UTC) + LOCK_TTL
+    return orjson.dumps({"token": token, "expires_at": expires.isoformat()})
 
 
 def _error_code(exc: Any) -> str:
@@ -312,7 +326,7 @@ def _error_code(exc: Any) -> str:
     return str(error.get("Code", ""))
 
 
-def s3_client(endpoint_url: str | None = None) -> Any:
+def s3_client(endpoint_url: str | None = None, *, max_attempts: int = 5) -> Any:
     """Return an S3 client with timeouts and bounded retries (503 SlowDown is retried).
 
     Without ``endpoint_url``, boto3 reads ``AWS_ENDPOINT_URL_S3`` (or ``AWS_ENDPOINT_URL``)
@@ -324,15 +338,13 @@ def s3_client(endpoint_url: str | None = None) -> Any:
     settings = Config(
         connect_timeout=10,
         read_timeout=60,
-        retries={"max_attempts": 5, "mode": "standard"},
+        retries={"max_attempts": max_attempts, "mode": "standard"},
         s3={"addressing_style": "path"},
     )
     return boto3.client("s3", endpoint_url=endpoint_url or None, config=settings)
 
 
-def open_store(
-    location: str | os.PathLike[str] | None = None, *, endpoint_url: str | None = None
-) -> ObjectStore:
+def open_store(location: str | os.PathLike[str] | None = None, *, endpoint_url: str | None = None) -> ObjectStore:
     """Open the store at ``location``: ``s3://bucket/prefix`` or a local folder.
 
     Without ``location``, ``COPILOT_STORE`` is used, else the default local folder.

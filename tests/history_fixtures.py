@@ -22,8 +22,8 @@ import orjson
 import pytest
 
 from copilot_lib import demo
-from copilot_lib.archive import NotAvailable
 from copilot_lib.errors import GitHubError
+from copilot_lib.sources import NotAvailable
 from copilot_lib.store import LocalStore, ObjectStore, S3Store, s3_client
 
 AWS_ENV = {

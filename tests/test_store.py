@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import orjson
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 from history_fixtures import *  # noqa: F403 - the fixtures these tests take as arguments
 from history_fixtures import TODAY, FakeSource, Fault, FaultProxy, new_bucket, store_contents
 
-from copilot_lib.archive import ArchiveFailedError, archive, plan_days
+from copilot_lib.archive import GAP_AFTER_DAYS, ArchiveFailedError, archive, plan_days
 from copilot_lib.errors import StoreError
 from copilot_lib.history import DayOutcome, Entity, History, load_store
-from copilot_lib.store import LocalStore, ObjectStore, S3Store
+from copilot_lib.store import LocalStore, ObjectStore, S3Store, s3_client
 from copilot_lib.tables import build_tables
 
 ACME = Entity("org", "acme")
-SINCE = TODAY - timedelta(days=12)
+DATA_DAYS = 5
+SINCE = TODAY - timedelta(days=DATA_DAYS + 2)
 
 
 def run(store: ObjectStore, source: FakeSource, **options: Any):
@@ -33,7 +35,7 @@ def run(store: ObjectStore, source: FakeSource, **options: Any):
 def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The store of one uninterrupted run, which every faulty run must converge to."""
     local = LocalStore(tmp_path_factory.mktemp("reference"))
-    run(local, FakeSource(days=10))
+    run(local, FakeSource(days=DATA_DAYS))
     return store_contents(local)
 
 
@@ -53,14 +55,12 @@ def test_store_put_get_list(store: ObjectStore) -> None:
 
 
 def test_archive_writes_layout(store: ObjectStore, reference: dict[str, Any]) -> None:
-    source = FakeSource(days=10)
+    source = FakeSource(days=DATA_DAYS)
     summary = run(store, source)
 
     assert summary.ok
-    assert len(summary.written) == 10
-    assert summary.not_available == [
-        (SINCE + timedelta(days=offset)).isoformat() for offset in range(2)
-    ]
+    assert len(summary.written) == DATA_DAYS
+    assert summary.not_available == [(SINCE + timedelta(days=offset)).isoformat() for offset in range(2)]
     assert summary.seats == "written"
     assert summary.teams == "written"
     keys = store.list("")
@@ -77,7 +77,7 @@ def test_archive_writes_layout(store: ObjectStore, reference: dict[str, Any]) ->
 
 
 def test_tables_read_back_with_pyarrow_dataset(store: ObjectStore, s3_proxy: FaultProxy) -> None:
-    source = FakeSource(days=10)
+    source = FakeSource(days=DATA_DAYS)
     run(store, source)
 
     if isinstance(store, S3Store):
@@ -94,23 +94,17 @@ def test_tables_read_back_with_pyarrow_dataset(store: ObjectStore, s3_proxy: Fau
     else:
         filesystem = None
         path = str(store.local_root() / "tables" / "user_daily")
-    frame = (
-        ds.dataset(path, format="parquet", partitioning="hive", filesystem=filesystem)
-        .to_table()
-        .to_pandas()
-    )
+    frame = ds.dataset(path, format="parquet", partitioning="hive", filesystem=filesystem).to_table().to_pandas()
 
     expected = source.data.reports["users-1-day"]
     assert len(frame) == len(expected)
     assert set(frame["org"]) == {"acme"}
-    assert sorted(frame["day"].astype(str).unique()) == sorted(
-        {record["day"] for record in expected}
-    )
+    assert sorted(frame["day"].astype(str).unique()) == sorted({record["day"] for record in expected})
     assert sorted(frame["user_id"]) == sorted(record["user_id"] for record in expected)
 
 
 def test_load_store_matches_source_tables(store: ObjectStore) -> None:
-    source = FakeSource(days=10)
+    source = FakeSource(days=DATA_DAYS)
     run(store, source)
 
     loaded = load_store(store)
@@ -136,7 +130,8 @@ def test_load_store_matches_source_tables(store: ObjectStore) -> None:
 
 
 def test_daily_run_on_full_store_refetches_three_days(store: ObjectStore) -> None:
-    source = FakeSource(days=10)
+    # Every day without data is then older than GAP_AFTER_DAYS and recorded as a gap.
+    source = FakeSource(days=GAP_AFTER_DAYS + 2)
     run(store, source, since=None, budget=None)
     source.calls.clear()
 
@@ -151,7 +146,7 @@ def test_daily_run_on_full_store_refetches_three_days(store: ObjectStore) -> Non
 
 
 def test_download_with_fewer_rows_is_kept_out(store: ObjectStore) -> None:
-    source = FakeSource(days=10)
+    source = FakeSource(days=DATA_DAYS)
     run(store, source)
     day = TODAY - timedelta(days=2)
     before = store_contents(store)
@@ -165,7 +160,7 @@ def test_download_with_fewer_rows_is_kept_out(store: ObjectStore) -> None:
 
 
 def test_download_with_more_rows_replaces_day(store: ObjectStore) -> None:
-    source = FakeSource(days=10)
+    source = FakeSource(days=DATA_DAYS)
     day = TODAY - timedelta(days=2)
     users = source.by_day[("users-1-day", day.isoformat())]
     source.by_day[("users-1-day", day.isoformat())] = users[:-1]
@@ -180,15 +175,15 @@ def test_download_with_more_rows_replaces_day(store: ObjectStore) -> None:
 
 
 def test_github_failure_on_one_backfill_day(store: ObjectStore, reference: dict[str, Any]) -> None:
-    source = FakeSource(days=10)
-    bad = TODAY - timedelta(days=6)
+    source = FakeSource(days=DATA_DAYS)
+    bad = TODAY - timedelta(days=4)
     source.fail_days.add(bad)
 
     with pytest.raises(ArchiveFailedError) as raised:
         run(store, source)
 
     assert list(raised.value.summary.failed) == [bad.isoformat()]
-    assert len(raised.value.summary.written) == 9
+    assert len(raised.value.summary.written) == DATA_DAYS - 1
     assert bad not in History(store).stored_days(ACME)
     source.fail_days.clear()
     summary = run(store, source)
@@ -199,23 +194,23 @@ def test_github_failure_on_one_backfill_day(store: ObjectStore, reference: dict[
 def test_exception_between_download_and_write(
     store: ObjectStore, reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = FakeSource(days=10)
+    source = FakeSource(days=DATA_DAYS)
     original = History.save_day
     calls = {"count": 0}
 
-    def crash_on_fifth(self: History, *args: Any, **kwargs: Any) -> DayOutcome:
+    def crash_on_third(self: History, *args: Any, **kwargs: Any) -> DayOutcome:
         calls["count"] += 1
-        if calls["count"] == 5:
+        if calls["count"] == 3:
             raise KeyboardInterrupt
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(History, "save_day", crash_on_fifth)
+    monkeypatch.setattr(History, "save_day", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         run(store, source)
     monkeypatch.setattr(History, "save_day", original)
 
     stored = History(store).stored_days(ACME)
-    assert 0 < len(stored) < 10
+    assert 0 < len(stored) < DATA_DAYS
     run(store, source)
     assert store_contents(store) == reference
 
@@ -223,7 +218,7 @@ def test_exception_between_download_and_write(
 def test_failed_manifest_write_leaves_day_unstored(
     store: ObjectStore, reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = FakeSource(days=10)
+    source = FakeSource(days=DATA_DAYS)
     original = type(store).put
     failures = {"left": 1}
 
@@ -247,7 +242,7 @@ def test_failed_manifest_write_leaves_day_unstored(
 
 
 def test_two_runs_at_once(store: ObjectStore, reference: dict[str, Any]) -> None:
-    source = FakeSource(days=10)
+    source = FakeSource(days=DATA_DAYS)
     results: list[Any] = []
 
     def one_run() -> None:
@@ -263,7 +258,7 @@ def test_two_runs_at_once(store: ObjectStore, reference: dict[str, Any]) -> None
         thread.join()
 
     assert [type(result).__name__ for result in results] == ["ArchiveSummary", "ArchiveSummary"]
-    assert sorted(len(result.written) for result in results) == [0, 10]
+    assert sorted(len(result.written) for result in results) == [0, DATA_DAYS]
     assert store_contents(store) == reference
 
 
@@ -272,7 +267,7 @@ def test_s3_slowdown_is_retried(s3_proxy: FaultProxy, reference: dict[str, Any])
     s3_proxy.inject(Fault("PUT", "/tables/", 503, "SlowDown", times=3))
     s3_proxy.inject(Fault("GET", "list-type=2", 503, "SlowDown", times=1))
 
-    run(store, FakeSource(days=10))
+    run(store, FakeSource(days=DATA_DAYS))
 
     assert len(s3_proxy.injected) == 4
     s3_proxy.clear()
@@ -289,12 +284,12 @@ def test_s3_slowdown_is_retried(s3_proxy: FaultProxy, reference: dict[str, Any])
     ],
     ids=["list-denied", "read-denied", "write-denied", "slowdown-persists"],
 )
-def test_s3_errors_fail_the_run(
-    s3_proxy: FaultProxy, reference: dict[str, Any], fault: Fault
-) -> None:
-    store = S3Store(new_bucket(s3_proxy), "archive", endpoint_url=s3_proxy.url)
-    source = FakeSource(days=10)
-    run(store, source, since=SINCE + timedelta(days=5))
+def test_s3_errors_fail_the_run(s3_proxy: FaultProxy, reference: dict[str, Any], fault: Fault) -> None:
+    # Two attempts keep botocore's backoff short; test_s3_slowdown_is_retried covers retries.
+    client = s3_client(s3_proxy.url, max_attempts=2)
+    store = S3Store(new_bucket(s3_proxy), "archive", client=client)
+    source = FakeSource(days=DATA_DAYS)
+    run(store, source, since=SINCE + timedelta(days=4))
     before = store_contents(store)
     s3_proxy.inject(fault)
 
@@ -304,9 +299,7 @@ def test_s3_errors_fail_the_run(
     s3_proxy.clear()
     after = store_contents(store)
     assert {key: after.get(key) for key in before} == before
-    assert [key for key in after if key.startswith("days/")] == [
-        key for key in before if key.startswith("days/")
-    ]
+    assert [key for key in after if key.startswith("days/")] == [key for key in before if key.startswith("days/")]
     run(store, source)
     assert store_contents(store) == reference
 
@@ -324,3 +317,26 @@ def test_plan_days_budget_and_window() -> None:
     enterprise = plan_days(set(), kind="enterprise", today=TODAY, budget=None, refetch_days=0)
     assert enterprise.missing[0] == TODAY - timedelta(days=365)
     assert enterprise.missing[-1] == TODAY - timedelta(days=1)
+
+
+def test_s3_lock_held_by_another_run(s3_proxy: FaultProxy) -> None:
+    store = S3Store(new_bucket(s3_proxy), "archive", endpoint_url=s3_proxy.url)
+    lease = {"token": "other-run/1", "expires_at": (datetime.now(UTC) + timedelta(minutes=5)).isoformat()}
+    store.put("locks/org-acme.json", orjson.dumps(lease))
+
+    with pytest.raises(StoreError, match="another run holds the lock"):
+        run(store, FakeSource(days=DATA_DAYS), lock_wait=0.5)
+
+    assert History(store).stored_days(ACME) == set()
+    assert orjson.loads(store.get("locks/org-acme.json") or b"{}")["token"] == "other-run/1"
+
+
+def test_s3_expired_lock_is_taken_over(s3_proxy: FaultProxy, reference: dict[str, Any]) -> None:
+    store = S3Store(new_bucket(s3_proxy), "archive", endpoint_url=s3_proxy.url)
+    lease = {"token": "killed-run/1", "expires_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat()}
+    store.put("locks/org-acme.json", orjson.dumps(lease))
+
+    run(store, FakeSource(days=DATA_DAYS), lock_wait=0.5)
+
+    assert store.list("locks/") == []
+    assert store_contents(store) == reference

@@ -6,8 +6,8 @@ A run fetches, for one organisation or enterprise:
   to three days after it ends;
 - every day missing from the store, and not recorded as a gap, between the first day
   GitHub has reports for (or a configured start) and yesterday, within GitHub's one-year
-  window, oldest first because those leave the window first, up to a per-run day budget so
-  a run ends before Lambda's timeout and the next run continues;
+  window. The oldest come first because they leave the window first. A per-run day budget
+  ends a run before Lambda's timeout, and the next run continues;
 - today's seat listing and team list.
 
 The stored days are listed once per run from the day manifests, so a daily run makes the
@@ -41,9 +41,9 @@ FIRST_REPORT_DAY = {"org": date(2025, 12, 12), "enterprise": date(2025, 10, 10)}
 # GitHub serves reports for at most one year back.
 HISTORY_WINDOW = timedelta(days=365)
 REFETCH_DAYS = 3
-# A day GitHub still has no report for this many days after it ended never gets one (it is
-# before the entity's reports start, or outside the window); it is recorded as a gap and
-# not requested again, which keeps a daily run's GitHub calls constant.
+# A day without a report this many days after it ended never gets one, because it is before
+# the entity's reports start or outside the window. It is recorded as a gap and not requested
+# again, which keeps a daily run's GitHub calls constant.
 GAP_AFTER_DAYS = 7
 DEFAULT_DAY_BUDGET = DEFAULT_ARCHIVE_DAY_BUDGET
 DEFAULT_CONCURRENCY = DEFAULT_ARCHIVE_CONCURRENCY
@@ -52,7 +52,7 @@ LOCK_WAIT_SECONDS = 600.0
 
 @dataclass
 class ArchiveSummary:
-    """What one run did: days by outcome, failures with their reason, days left for later."""
+    """The outcome of one run: days by outcome, failures with their reason, days left for later."""
 
     entity: str
     store: str
@@ -359,7 +359,7 @@ def archive(
 
 
 def archive_from_settings(settings: GitHubSettings, store: ObjectStore, **options: Any) -> ArchiveSummary:
-    """Connect to GitHub as ``settings`` say and run :func:`archive` into ``store``.
+    """Connect to GitHub with ``settings`` and run :func:`archive` into ``store``.
 
     ``options`` are passed on to :func:`archive`.
     """

@@ -72,7 +72,7 @@ class Entity:
 
 
 class DayOutcome(StrEnum):
-    """What saving a downloaded day did to the store."""
+    """The effect of saving a downloaded day on the store."""
 
     WRITTEN = "written"  # the day was not stored before
     UPDATED = "updated"  # a stored day was replaced by a download with at least as many rows
@@ -168,7 +168,7 @@ class History:
         return days
 
     def gap_days(self, entity: Entity) -> set[date]:
-        """Return the days GitHub answered "not available" for long after they ended."""
+        """Return the days GitHub still reported "not available" for long after they ended."""
         prefix = f"gaps/{entity.partition}/day="
         days = set()
         for key in self.store.list(prefix):
@@ -374,8 +374,8 @@ def _restore_types(frame: pd.DataFrame, template: pd.DataFrame | None) -> pd.Dat
     frame["day"] = frame["day"].astype("datetime64[ns]")
     if template is None:
         return frame.reset_index(drop=True)
-    # An empty template knows the nullable (extension) and category columns but not the type
-    # of every plain column, so only those are restored from it.
+    # An empty template has the right nullable (extension) and category dtypes but not the
+    # dtype of every plain column, so only those are restored from it.
     for name, dtype in template.dtypes.items():
         if name not in frame or name == "day":
             continue

@@ -1,4 +1,4 @@
-"""Where archive runs get reports, seats and teams: GitHub, or a fake in tests.
+"""Sources of reports, seats and teams for archive runs: GitHub, or a fake in tests.
 
 A source returns each report's downloaded parts as bytes, exactly as GitHub served them,
 or :class:`NotAvailable` with the reason GitHub gave. :func:`fetch_day` turns the reports of
@@ -24,8 +24,8 @@ from copilot_lib.github import (
 from copilot_lib.history import Entity
 from copilot_lib.http import GitHubClient
 
-# Reports GitHub may answer 404 for even on a processed day: repos-1-day has no data before
-# its general availability on 2026-07-17, and GitHub does not say how it answers for those days.
+# Reports GitHub may return 404 for even on a processed day: repos-1-day has no data before
+# its general availability on 2026-07-17, and GitHub does not document the status for those days.
 OPTIONAL_REPORTS = frozenset({"repos-1-day"})
 
 
@@ -38,7 +38,7 @@ class NotAvailable:
 
 
 class ReportSource(Protocol):
-    """Where a run gets reports, seats and teams; GitHub in production, a fake in tests."""
+    """A provider of reports, seats and teams for a run: GitHub in production, a fake in tests."""
 
     def daily_reports(self) -> list[str]:
         """Return the names of the 1-day reports to fetch for each day."""

@@ -163,11 +163,11 @@ class LocalStore(ObjectStore):
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         raise StoreError(
-                            f"another run holds the lock {path} after waiting {wait:.0f} s: "
-                            "wait for it to finish, then run again"
+                            f"timed out after {wait:.0f} s waiting for the lock {path}, which "
+                            "another run has: wait for it to finish, then run again"
                         ) from None
                     time.sleep(LOCK_POLL_SECONDS)
-            logger.debug("%s holds the lock %s", owner, path)
+            logger.debug("%s took the lock %s", owner, path)
             yield
         finally:
             handle.close()
@@ -273,9 +273,10 @@ class S3Store(ObjectStore):
         while not self._acquire(key, token):
             if time.monotonic() >= deadline:
                 raise StoreError(
-                    f"another run holds the lock s3://{self.bucket}/{self._key(key)} after "
-                    f"waiting {wait:.0f} s: wait for it to finish (it expires after "
-                    f"{LOCK_TTL.total_seconds() / 60:.0f} minutes), then run again"
+                    f"timed out after {wait:.0f} s waiting for the lock "
+                    f"s3://{self.bucket}/{self._key(key)}, which another run has: wait for it to "
+                    f"finish (the lock expires {LOCK_TTL.total_seconds() / 60:.0f} minutes after "
+                    "a crash), then run again"
                 )
             time.sleep(LOCK_POLL_SECONDS)
         # A run longer than the lease (a long backfill) renews it well before it expires.

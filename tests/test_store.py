@@ -324,7 +324,7 @@ def test_s3_lock_held_by_another_run(s3_proxy: FaultProxy) -> None:
     lease = {"token": "other-run/1", "expires_at": (datetime.now(UTC) + timedelta(minutes=5)).isoformat()}
     store.put("locks/org-acme.json", orjson.dumps(lease))
 
-    with pytest.raises(StoreError, match="another run holds the lock"):
+    with pytest.raises(StoreError, match="waiting for the lock"):
         run(store, FakeSource(days=DATA_DAYS), lock_wait=0.5)
 
     assert History(store).stored_days(ACME) == set()

@@ -195,11 +195,17 @@ class ArchiveRun:
         refetch_days: int = REFETCH_DAYS,
         budget: int | None = DEFAULT_DAY_BUDGET,
         snapshots: bool = True,
+        retry_gaps: bool = False,
         lock_wait: float = LOCK_WAIT_SECONDS,
     ) -> ArchiveSummary:
-        """Run once and return the summary; StoreError is raised as soon as the store fails."""
+        """Run once and return the summary; StoreError is raised as soon as the store fails.
+
+        With ``retry_gaps``, days recorded as gaps are requested again.
+        """
         with self.history.store.lock(str(self.entity).replace("=", "-"), self.run_id, wait=lock_wait):
-            stored = self.history.stored_days(self.entity) | self.history.gap_days(self.entity)
+            stored = self.history.stored_days(self.entity)
+            if not retry_gaps:
+                stored |= self.history.gap_days(self.entity)
             plan = plan_days(
                 stored,
                 kind=self.entity.kind,
@@ -331,6 +337,7 @@ def archive(
     budget: int | None = DEFAULT_DAY_BUDGET,
     concurrency: int = DEFAULT_CONCURRENCY,
     snapshots: bool = True,
+    retry_gaps: bool = False,
     progress: Callable[[date, str], None] | None = None,
     on_plan: Callable[[DayPlan], None] | None = None,
     lock_wait: float = LOCK_WAIT_SECONDS,
@@ -351,6 +358,7 @@ def archive(
         refetch_days=refetch_days,
         budget=budget,
         snapshots=snapshots,
+        retry_gaps=retry_gaps,
         lock_wait=lock_wait,
     )
     if not summary.ok:

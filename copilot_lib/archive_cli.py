@@ -165,6 +165,7 @@ def run_backfill(args: argparse.Namespace) -> int:
                 refetch_days=0,
                 budget=None,
                 snapshots=False,
+                retry_gaps=True,
                 concurrency=args.concurrency,
                 progress=progress,
                 on_plan=on_plan,

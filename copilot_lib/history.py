@@ -222,6 +222,8 @@ class History:
                     ", ".join(shrunk),
                 )
                 return DayOutcome.KEPT
+        # NOTE: a replacement with fewer parts leaves the old higher-numbered parts in place,
+        # because stored objects are never deleted; the manifest's part count says which count.
         for name, parts in reports.items():
             for number, part in enumerate(parts):
                 self.store.put(raw_key(entity, name, day, number), compress(part))

@@ -340,3 +340,20 @@ def test_s3_expired_lock_is_taken_over(s3_proxy: FaultProxy, reference: dict[str
 
     assert store.list("locks/") == []
     assert store_contents(store) == reference
+
+
+def test_gap_days_skipped_until_backfill(store: ObjectStore) -> None:
+    source = FakeSource(days=12)
+    late = TODAY - timedelta(days=10)
+    source.not_ready_days.add(late)
+    since = TODAY - timedelta(days=12)
+    run(store, source, since=since)
+    assert History(store).gap_days(ACME) == {late}
+    source.not_ready_days.clear()
+
+    daily = run(store, source, since=since)
+    backfill = run(store, source, since=since, refetch_days=0, snapshots=False, retry_gaps=True)
+
+    assert late.isoformat() not in daily.written
+    assert backfill.written == [late.isoformat()]
+    assert late in History(store).stored_days(ACME)

@@ -24,7 +24,7 @@ from copilot_lib.fake_github import FakeGitHub
 from copilot_lib.fake_github.samples import make_org_day, make_seats, make_teams, make_user_days, recent_days
 from copilot_lib.fake_github.server import env_for_app
 from copilot_lib.github import connect, scope_from_settings
-from copilot_lib.history import History
+from copilot_lib.history import History, load_store
 from copilot_lib.sources import GitHubSource, entity_for
 from copilot_lib.store import LocalStore
 
@@ -90,6 +90,11 @@ def main() -> None:
         elapsed, calls, days = timed_run(server, env, year, today=today)
         rows.append(("Daily run, store holding the backfill", elapsed, calls, days))
 
+        started = time.perf_counter()
+        loaded = load_store(year)
+        load_seconds = time.perf_counter() - started
+        user_days = len(loaded.frames["user_daily"])
+
         month = LocalStore(Path(folder) / "month")
         since = today - timedelta(days=30)
         timed_run(server, env, month, since=since, budget=None, refetch_days=0, snapshots=False, today=today)
@@ -99,6 +104,7 @@ def main() -> None:
     sys.stdout.write("| Run | Time | GitHub API calls | Days fetched |\n|---|---:|---:|---:|\n")
     for name, seconds, count, fetched in rows:
         sys.stdout.write(f"| {name} | {seconds:.2f} s | {count} | {fetched} |\n")
+    sys.stdout.write(f"\nload_store of the backfilled store: {load_seconds:.2f} s, {user_days} user-day rows\n")
 
 
 if __name__ == "__main__":

@@ -360,6 +360,24 @@ def load_store(store: ObjectStore | str | os.PathLike[str] | None = None) -> Tab
     return tables
 
 
+def day_status(store: ObjectStore | str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Return one row per day the store knows of: ``entity``, ``day`` and ``status``.
+
+    ``status`` is ``stored`` for a day with a manifest and ``gap`` for a settled day GitHub
+    had no report for, so a history view can tell a missing day from one never fetched.
+    """
+    if not isinstance(store, ObjectStore):
+        store = open_store(store)
+    rows = []
+    for folder, status in (("days/", "stored"), ("gaps/", "gap")):
+        for key in store.list(folder):
+            entity, _, name = key[len(folder) :].rpartition("/")
+            rows.append({"entity": entity, "day": name.removeprefix("day=").removesuffix(".json"), "status": status})
+    frame = pd.DataFrame(rows, columns=["entity", "day", "status"])
+    frame["day"] = pd.to_datetime(frame["day"], format="%Y-%m-%d").astype("datetime64[ns]")
+    return frame.sort_values(["entity", "day"], kind="stable").reset_index(drop=True)
+
+
 def _read_table_file(store: ObjectStore, key: str) -> pd.DataFrame:
     raw = store.get(key)
     if raw is None:

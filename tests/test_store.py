@@ -15,7 +15,7 @@ from history_fixtures import TODAY, FakeSource, Fault, FaultProxy, new_bucket, s
 
 from copilot_lib.archive import GAP_AFTER_DAYS, ArchiveFailedError, archive, plan_days
 from copilot_lib.errors import StoreError
-from copilot_lib.history import DayOutcome, Entity, History, load_store
+from copilot_lib.history import DayOutcome, Entity, History, day_status, load_store
 from copilot_lib.store import LocalStore, ObjectStore, S3Store, s3_client
 from copilot_lib.tables import build_tables
 
@@ -357,3 +357,16 @@ def test_gap_days_skipped_until_backfill(store: ObjectStore) -> None:
     assert late.isoformat() not in daily.written
     assert backfill.written == [late.isoformat()]
     assert late in History(store).stored_days(ACME)
+
+
+def test_day_status_lists_stored_and_gap_days(store: ObjectStore) -> None:
+    source = FakeSource(days=3)
+    run(store, source, since=TODAY - timedelta(days=12))
+
+    status = day_status(store)
+
+    assert set(status["entity"]) == {"org=acme"}
+    stored = status[status["status"] == "stored"]["day"].dt.date.tolist()
+    gaps = status[status["status"] == "gap"]["day"].dt.date.tolist()
+    assert stored == [TODAY - timedelta(days=offset) for offset in (3, 2, 1)]
+    assert gaps == [TODAY - timedelta(days=offset) for offset in range(12, 7, -1)]

@@ -73,7 +73,8 @@ def add_archive_parsers(commands: Any) -> None:
         "--budget",
         type=_positive,
         default=config.DEFAULT_ARCHIVE_DAY_BUDGET,
-        help=f"the most days this run fetches; the next run continues (default {config.DEFAULT_ARCHIVE_DAY_BUDGET})",
+        help="maximum number of days this run fetches; the next run continues "
+        f"(default {config.DEFAULT_ARCHIVE_DAY_BUDGET})",
     )
     run.set_defaults(handler=run_archive)
 

@@ -1,7 +1,7 @@
 """Fixtures for the history store tests: moto's S3 server, a fault-injecting proxy, stores.
 
 Test modules import the fixtures they use from here. moto's server runs on a free loopback
-port; the proxy sits between boto3 and moto so that tests can make S3 answer with the errors
+port; the proxy sits between boto3 and moto so that tests can make S3 respond with the errors
 a real bucket returns (503 SlowDown, 403 AccessDenied) over real HTTP.
 """
 
@@ -38,7 +38,7 @@ _buckets = itertools.count()
 
 @dataclass
 class Fault:
-    """Answer matching requests with an S3 error instead of forwarding them."""
+    """An S3 error returned for matching requests instead of forwarding them."""
 
     method: str
     path_contains: str
@@ -73,6 +73,7 @@ class FaultProxy:
 
             def _handle(self) -> None:
                 body = self._read_body()
+
                 fault = proxy.match(self.command, self.path)
                 if fault is not None:
                     payload = fault.body()
@@ -82,18 +83,16 @@ class FaultProxy:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                connection = http.client.HTTPConnection(
-                    "127.0.0.1", proxy.upstream_port, timeout=30
-                )
+
+                connection = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
                 connection.connect()
                 connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                headers = {
-                    k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"
-                }
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
                 headers["Content-Length"] = str(len(body))
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
                 payload = response.read()
+
                 self.send_response(response.status)
                 for name, value in response.getheaders():
                     if name.lower() not in (

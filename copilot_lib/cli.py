@@ -80,20 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summary.set_defaults(handler=_summary)
 
+    export = commands.add_parser("export", help="write every table of a folder of report files to CSV or Parquet")
+    export.add_argument("--data-dir", required=True, help="folder of report files")
+    export.add_argument("--out", required=True, type=Path, help="folder to write one file per table into")
+    export.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)")
+    export.set_defaults(handler=_export)
+
     add_fetch_parser(commands)
     add_archive_parsers(commands)
-
-    export = commands.add_parser(
-        "export", help="write every table of a folder of report files to CSV or Parquet"
-    )
-    export.add_argument("--data-dir", required=True, help="folder of report files")
-    export.add_argument(
-        "--out", required=True, type=Path, help="folder to write one file per table into"
-    )
-    export.add_argument(
-        "--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)"
-    )
-    export.set_defaults(handler=_export)
     return parser
 
 

@@ -16,9 +16,7 @@ logger = logging.getLogger(__name__)
 FORMATS = ("csv", "parquet")
 
 
-def export_tables(
-    tables: Tables, folder: str | os.PathLike[str], file_format: str = "csv"
-) -> list[Path]:
+def export_tables(tables: Tables, folder: str | os.PathLike[str], file_format: str = "csv") -> list[Path]:
     """Write each table of ``tables`` to ``folder/<table>.<format>`` and return the paths.
 
     Empty tables are written too, with their columns, so a reader always finds every

@@ -77,21 +77,20 @@ def day_status(
     start, end = metrics.data_range(view)
     start, end = since or start, until or end
     if start is None or end is None:
-        return pd.DataFrame(
-            {"day": pd.Series([], dtype="datetime64[ns]"), "present": [], "status": []}
-        )
+        return pd.DataFrame({"day": pd.Series([], dtype="datetime64[ns]"), "present": [], "status": []})
     days = pd.date_range(start, end, freq="D").astype("datetime64[ns]")
     present = days.isin(pd.DatetimeIndex(source["day"].unique()))
-    statuses = [
-        SETTLING if is_settling(day.date(), today) else (PRESENT if found else MISSING)
-        for day, found in zip(days, present, strict=True)
-    ]
+    statuses = [_status(day.date(), bool(found), today) for day, found in zip(days, present, strict=True)]
     return pd.DataFrame({"day": days, "present": present, "status": statuses})
 
 
-def unknown_shares(
-    tables: Tables, since: date | None = None, until: date | None = None
-) -> dict[str, float | None]:
+def _status(day: date, found: bool, today: date) -> str:
+    if is_settling(day, today):
+        return SETTLING
+    return PRESENT if found else MISSING
+
+
+def unknown_shares(tables: Tables, since: date | None = None, until: date | None = None) -> dict[str, float | None]:
     """Return, per dimension, the share of generated code attributed to ``unknown``.
 
     The share uses ``code_generation_activity_count`` (the one counter every breakdown

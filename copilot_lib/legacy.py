@@ -142,13 +142,10 @@ def _model(model: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Rows:
-    """Rows per legacy table, keyed so that a repeated day replaces the earlier copy."""
+    """Rows per legacy table, grouped by (team_slug, day) so a repeated day replaces the last."""
 
     def __init__(self) -> None:
-        # table -> (team_slug, day) -> row key -> row
-        self.tables: dict[str, dict[tuple[str, str], dict[tuple[Any, ...], dict[str, Any]]]] = {
-            name: {} for name in TABLE_COLUMNS
-        }
+        self.tables: dict[str, dict[tuple[str, str], list[dict[str, Any]]]] = {name: {} for name in TABLE_COLUMNS}
         self.replaced: dict[str, int] = dict.fromkeys(TABLE_COLUMNS, 0)
 
     def day(self, table: str, team: str, day: str) -> None:
@@ -157,11 +154,12 @@ class _Rows:
             self.replaced[table] += 1
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        key = tuple(row.get(name) for name in TABLE_COLUMNS[table] if name in TEXT_COLUMNS)
-        self.tables[table].setdefault((row["team_slug"], row["day"]), {})[key] = row
+        # Rows within a day are kept as listed: GitHub's breakdowns can list the same
+        # language and editor twice in one day, and both entries count.
+        self.tables[table].setdefault((row["team_slug"], row["day"]), []).append(row)
 
     def rows(self, table: str) -> list[dict[str, Any]]:
-        return [row for day in self.tables[table].values() for row in day.values()]
+        return [row for day in self.tables[table].values() for row in day]
 
 
 def _usage_day(rows: _Rows, data: dict[str, Any], team: str) -> None:
@@ -171,9 +169,7 @@ def _usage_day(rows: _Rows, data: dict[str, Any], team: str) -> None:
     for table in ("legacy_usage_daily", "legacy_usage_breakdown"):
         rows.day(table, team, day)
     base = {"team_slug": team, "day": day}
-    rows.add(
-        "legacy_usage_daily", {**base, **{name: _int(data.get(name)) for name in USAGE_TOTALS}}
-    )
+    rows.add("legacy_usage_daily", {**base, **{name: _int(data.get(name)) for name in USAGE_TOTALS}})
     for item in _objects(data.get("breakdown")):
         row: dict[str, Any] = {
             **base,
@@ -281,9 +277,7 @@ def _frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(columns))
     for column in columns:
         if column == "day":
-            frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d").astype(
-                "datetime64[ns]"
-            )
+            frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d").astype("datetime64[ns]")
         elif column == "is_custom_model":
             frame[column] = frame[column].astype("boolean")
         elif column in TEXT_COLUMNS:

@@ -61,12 +61,10 @@ SURFACE_FLAGS = {
 # Selection ----------------------------------------------------------------------------
 
 
-def resolve_scope(
-    tables: Tables, scope: str | None = None, entity_id: str | None = None
-) -> str | None:
+def resolve_scope(tables: Tables, scope: str | None = None, entity_id: str | None = None) -> str | None:
     """Return the scope to show: ``scope`` when given, else the one the data holds.
 
-    When a folder holds both enterprise and organisation records, the enterprise wins,
+    When a folder contains both enterprise and organisation records, the enterprise wins,
     because enterprise reports already count each user once across organisations; the two
     are never added together.
     """
@@ -151,9 +149,7 @@ def active_user_rows(user_daily: pd.DataFrame) -> pd.DataFrame:
     return user_daily.loc[user_daily[INTERACTIONS].fillna(0) > 0]
 
 
-def distinct_active_users(
-    user_daily: pd.DataFrame, since: date | None = None, until: date | None = None
-) -> int:
+def distinct_active_users(user_daily: pd.DataFrame, since: date | None = None, until: date | None = None) -> int:
     """Count the distinct users active at least once in [since, until], from user-day rows.
 
     Any window works, because the count comes from user rows; GitHub's daily, weekly and
@@ -163,16 +159,12 @@ def distinct_active_users(
     return int(rows["user_id"].nunique())
 
 
-def distinct_users(
-    user_daily: pd.DataFrame, since: date | None = None, until: date | None = None
-) -> int:
+def distinct_users(user_daily: pd.DataFrame, since: date | None = None, until: date | None = None) -> int:
     """Count the distinct users with any user-day row in [since, until], active or not."""
     return int(window(user_daily, since, until)["user_id"].nunique())
 
 
-def server_side_only_users(
-    user_daily: pd.DataFrame, since: date | None = None, until: date | None = None
-) -> int:
+def server_side_only_users(user_daily: pd.DataFrame, since: date | None = None, until: date | None = None) -> int:
     """Count the users with rows in the window but no interaction on any day of it.
 
     Since June 2026 GitHub also reports users it detects from server-side telemetry; their
@@ -274,9 +266,7 @@ def daily_series(
         if name not in merged:
             merged[name] = pd.NA
         merged[name] = merged[name].astype("Float64")
-    merged["acceptance_rate"] = merged[ACCEPTANCES] / merged[GENERATIONS].where(
-        merged[GENERATIONS] > 0
-    )
+    merged["acceptance_rate"] = merged[ACCEPTANCES] / merged[GENERATIONS].where(merged[GENERATIONS] > 0)
     return merged[["day", *columns, "acceptance_rate"]]
 
 
@@ -310,17 +300,13 @@ def _daily_source(view: Tables) -> pd.DataFrame:
         return _entity_view(view)
     users = unique_user_days(view.user_daily)
     grouped = users.groupby("day", as_index=False)[list(ACTIVITY)].sum(min_count=1)
-    active = (
-        active_user_rows(users).groupby("day")["user_id"].nunique().rename("daily_active_users")
-    )
+    active = active_user_rows(users).groupby("day")["user_id"].nunique().rename("daily_active_users")
     grouped = grouped.merge(active, on="day", how="left")
     grouped["daily_active_users"] = grouped["daily_active_users"].fillna(0)
     return grouped
 
 
-def _range(
-    tables: Tables, since: date | None, until: date | None
-) -> tuple[date | None, date | None]:
+def _range(tables: Tables, since: date | None, until: date | None) -> tuple[date | None, date | None]:
     first, last = data_range(tables)
     return (since or first, until or last)
 
@@ -415,9 +401,7 @@ def kpis(
         weekly_active_users=weekly,
         monthly_active_users=monthly,
         unique_active_users=unique,
-        server_side_only_users=server_side_only_users(users, since, until)
-        if not users.empty
-        else None,
+        server_side_only_users=server_side_only_users(users, since, until) if not users.empty else None,
         acceptance_rate=acceptance_rate(acceptances, generations),
         interactions=_sum(source, INTERACTIONS),
         code_generations=generations,
@@ -447,9 +431,7 @@ def breakdown_totals(
     """
     rows = window(frame, since, until)
     if "scope" in rows and not rows.empty:
-        chosen = scope or (
-            SCOPE_ENTERPRISE if (rows["scope"] == SCOPE_ENTERPRISE).any() else SCOPE_ORGANIZATION
-        )
+        chosen = scope or (SCOPE_ENTERPRISE if (rows["scope"] == SCOPE_ENTERPRISE).any() else SCOPE_ORGANIZATION)
         mask = rows["scope"] == chosen
         if entity_id is not None:
             mask &= rows["entity_id"] == str(entity_id)
@@ -460,9 +442,7 @@ def breakdown_totals(
     counters = [name for name in ACTIVITY if name in rows]
     grouped = rows.groupby(dimensions, as_index=False, observed=True)[counters].sum(min_count=1)
     if GENERATIONS in grouped and ACCEPTANCES in grouped:
-        grouped["acceptance_rate"] = grouped[ACCEPTANCES] / grouped[GENERATIONS].where(
-            grouped[GENERATIONS] > 0
-        )
+        grouped["acceptance_rate"] = grouped[ACCEPTANCES] / grouped[GENERATIONS].where(grouped[GENERATIONS] > 0)
         grouped = grouped.sort_values(GENERATIONS, ascending=False, kind="stable")
     return grouped.reset_index(drop=True)
 

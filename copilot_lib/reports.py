@@ -215,16 +215,20 @@ def read_report_bytes(raw: bytes, name: str, *, file_span: bool = True) -> Itera
         fallback_span = _file_span(values)
     for line, value in values:
         for obj in value if isinstance(value, list) else [value]:
-            yield from _records_from_object(obj, name, line, fallback_span)
+            yield from records_from_object(obj, name, line, fallback_span)
 
 
-def read_report_part(
-    path: str | os.PathLike[str], start: int, end: int, first_line: int
-) -> Iterator[Record]:
-    """Yield the records of NDJSON lines in bytes [start, end) of an uncompressed file.
+def read_values(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, value)`` for each JSON value of one report file."""
+    file_path = Path(path)
+    return decode_values(_read_bytes(file_path), str(file_path))
 
-    ``start`` and ``end`` must fall on line starts, and ``first_line`` is the line number at
-    ``start``. Records that name no report days get a span of None.
+
+def read_part_values(path: str | os.PathLike[str], start: int, end: int, first_line: int) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, value)`` for the NDJSON lines in bytes [start, end) of a file.
+
+    ``start`` and ``end`` must fall on line starts of an uncompressed file, and
+    ``first_line`` is the line number at ``start``.
     """
     name = str(path)
     try:
@@ -238,20 +242,27 @@ def read_report_part(
         if not line_bytes:
             continue
         try:
-            value = orjson.loads(line_bytes)
+            yield number, orjson.loads(line_bytes)
         except orjson.JSONDecodeError as exc:
             raise ReportFormatError(
                 f"invalid JSON on this NDJSON line ({exc.msg}); fix or remove the line",
                 path=name,
                 line=number,
             ) from exc
+
+
+def read_report_part(path: str | os.PathLike[str], start: int, end: int, first_line: int) -> Iterator[Record]:
+    """Yield the records of NDJSON lines in bytes [start, end) of an uncompressed file.
+
+    Records that name no report days get a span of None.
+    """
+    name = str(path)
+    for number, value in read_part_values(path, start, end, first_line):
         for obj in value if isinstance(value, list) else [value]:
-            yield from _records_from_object(obj, name, number, None)
+            yield from records_from_object(obj, name, number, None)
 
 
-def _records_from_object(
-    obj: Any, path: str, line: int, fallback_span: int | None
-) -> Iterator[Record]:
+def records_from_object(obj: Any, path: str, line: int, fallback_span: int | None) -> Iterator[Record]:
     if isinstance(obj, dict) and isinstance(obj.get("day_totals"), list):
         created_at = _text(obj.get("created_at"))
         span = span_days(obj.get("report_start_day"), obj.get("report_end_day")) or fallback_span
@@ -259,9 +270,7 @@ def _records_from_object(
         source = Provenance(path, line, created_at, span)
         for item in obj["day_totals"]:
             if not isinstance(item, dict):
-                logger.warning(
-                    "%s:%d: skipped a day_totals element that is not an object", path, line
-                )
+                logger.warning("%s:%d: skipped a day_totals element that is not an object", path, line)
                 continue
             merged = {**inherited, **item} if inherited else item
             yield Record(classify(merged), merged, source)
@@ -290,13 +299,9 @@ def report_files(folder: str | os.PathLike[str]) -> list[Path]:
     """
     root = Path(folder).expanduser()
     if not root.exists():
-        raise DataDirError(
-            f"data folder {str(root)!r} does not exist: create it or point to another"
-        )
+        raise DataDirError(f"data folder {str(root)!r} does not exist: create it or point to another")
     if not root.is_dir():
-        raise DataDirError(
-            f"{str(root)!r} is not a folder: pass the folder that holds the report files"
-        )
+        raise DataDirError(f"{str(root)!r} is not a folder: pass the folder that holds the report files")
     found = []
     for path in root.rglob("*"):
         relative = path.relative_to(root)

@@ -90,7 +90,7 @@ class Tables:
     """The tidy tables built from one set of report files.
 
     ``frames`` maps each table name to its DataFrame; every table exists, empty when the
-    files held no such record. ``legacy_records`` holds records of the retired APIs, which
+    files held no such record. ``legacy_records`` contains the records of the retired APIs, which
     :mod:`copilot_lib.legacy` turns into tables.
     """
 
@@ -150,15 +150,9 @@ def _tables_from_chunks(chunks: list[Chunk]) -> Tables:
     tables = Tables(frames=frames, duplicates_dropped=dropped, records_skipped=skipped)
     seats = [record for record in other if record.kind is RecordKind.SEATS]
     tables.frames["seats"] = seats_table(seats)
-    tables.seat_totals = [
-        total for record in seats if (total := as_int(record.data.get("total_seats"))) is not None
-    ]
-    tables.frames["billing"] = billing_table(
-        [record for record in other if record.kind is RecordKind.BILLING]
-    )
-    tables.frames["teams"] = teams_table(
-        [record for record in other if record.kind is RecordKind.TEAM]
-    )
+    tables.seat_totals = [total for record in seats if (total := as_int(record.data.get("total_seats"))) is not None]
+    tables.frames["billing"] = billing_table([record for record in other if record.kind is RecordKind.BILLING])
+    tables.frames["teams"] = teams_table([record for record in other if record.kind is RecordKind.TEAM])
     tables.legacy_records = [record for record in other if record.kind in LEGACY_KINDS]
     return tables
 
@@ -167,9 +161,10 @@ def _typed_frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> pd.Data
     frame = pd.DataFrame(rows, columns=list(columns))
     for name, dtype in columns.items():
         if dtype.startswith("datetime64[ns, UTC]"):
-            frame[name] = pd.to_datetime(frame[name], utc=True, errors="coerce", format="ISO8601")
+            times = pd.to_datetime(frame[name], utc=True, errors="coerce", format="ISO8601")
+            frame[name] = times.astype(dtype)
         elif dtype == "datetime64[ns]":
-            frame[name] = pd.to_datetime(frame[name], errors="coerce", format="%Y-%m-%d")
+            frame[name] = pd.to_datetime(frame[name], errors="coerce", format="%Y-%m-%d").astype(dtype)
         else:
             frame[name] = frame[name].astype(dtype)
     return frame
@@ -225,9 +220,7 @@ def seats_table(records: Iterable[Record]) -> pd.DataFrame:
                 key = (row["organization_login"], row["assignee_id"], row["assigning_team_id"])
             rows[key] = row
     frame = _typed_frame(list(rows.values()), SEAT_COLUMNS)
-    return frame.sort_values(["assignee_id", "organization_login"], kind="stable").reset_index(
-        drop=True
-    )
+    return frame.sort_values(["assignee_id", "organization_login"], kind="stable").reset_index(drop=True)
 
 
 def billing_table(records: Iterable[Record]) -> pd.DataFrame:

@@ -20,9 +20,7 @@ COUNTERS = (
 )
 
 
-def counters(
-    interactions: int = 0, generations: int = 0, acceptances: int = 0, **extra: int
-) -> dict[str, int]:
+def counters(interactions: int = 0, generations: int = 0, acceptances: int = 0, **extra: int) -> dict[str, int]:
     block = dict.fromkeys(COUNTERS, 0)
     block.update(
         user_initiated_interaction_count=interactions,
@@ -89,8 +87,6 @@ def write_ndjson(path: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
-def load_records(
-    folder: Path, records: list[dict[str, Any]], name: str = "report.ndjson"
-) -> Tables:
+def load_records(folder: Path, records: list[dict[str, Any]], name: str = "report.ndjson") -> Tables:
     write_ndjson(folder / name, records)
     return load_folder(folder)

@@ -16,10 +16,7 @@ from copilot_lib.tables import load_folder
 def _seats(*ids):
     return {
         "total_seats": len(ids),
-        "seats": [
-            {"created_at": "2026-01-01T00:00:00Z", "assignee": {"id": i, "login": f"user-{i}"}}
-            for i in ids
-        ],
+        "seats": [{"created_at": "2026-01-01T00:00:00Z", "assignee": {"id": i, "login": f"user-{i}"}} for i in ids],
     }
 
 
@@ -41,9 +38,7 @@ def test_distinct_users_over_any_window(tmp_path):
 
 
 def test_server_side_users_counted_apart(tmp_path):
-    tables = load_records(
-        tmp_path, [user("2026-11-01", 1, 2), user("2026-11-01", 2, 0), user("2026-11-02", 2, 0)]
-    )
+    tables = load_records(tmp_path, [user("2026-11-01", 1, 2), user("2026-11-01", 2, 0), user("2026-11-02", 2, 0)])
     result = metrics.kpis(tables)
     assert result.unique_active_users == 1
     assert result.server_side_only_users == 1
@@ -51,9 +46,7 @@ def test_server_side_users_counted_apart(tmp_path):
 
 def test_adoption_is_active_users_per_seat(tmp_path):
     (tmp_path / "seats.json").write_text(json.dumps(_seats(1, 2, 3, 4)))
-    tables = load_records(
-        tmp_path, [user("2026-11-01", 1, 2), user("2026-11-02", 2, 1), user("2026-11-02", 3, 0)]
-    )
+    tables = load_records(tmp_path, [user("2026-11-01", 1, 2), user("2026-11-02", 2, 1), user("2026-11-02", 3, 0)])
     assert metrics.assigned_seats(tables) == 4
     assert metrics.adoption_rate(tables) == pytest.approx(2 / 4)
     assert metrics.kpis(tables).adoption_rate == pytest.approx(0.5)
@@ -196,9 +189,7 @@ def test_team_sums_reconcile_with_entity_total(tmp_path):
 
 def test_team_join_uses_same_day_membership(tmp_path):
     write_ndjson(tmp_path / "teams.ndjson", [membership("2026-11-01", 1, 10, "alpha")])
-    tables = load_records(
-        tmp_path, [user("2026-11-01", 1, 3), user("2026-11-02", 1, 5)], "users.ndjson"
-    )
+    tables = load_records(tmp_path, [user("2026-11-01", 1, 3), user("2026-11-02", 1, 5)], "users.ndjson")
     teams = metrics.team_metrics(tables).set_index("slug")
     assert teams.loc["alpha", "user_initiated_interaction_count"] == 3
     assert teams.loc["unattributed", "user_initiated_interaction_count"] == 5
@@ -208,12 +199,8 @@ def test_pull_request_medians_stay_per_day(tmp_path):
     tables = load_records(
         tmp_path,
         [
-            entity(
-                "2026-11-01", pull_requests={"total_merged": 2, "median_minutes_to_merge": 10.0}
-            ),
-            entity(
-                "2026-11-03", pull_requests={"total_merged": 5, "median_minutes_to_merge": 100.0}
-            ),
+            entity("2026-11-01", pull_requests={"total_merged": 2, "median_minutes_to_merge": 10.0}),
+            entity("2026-11-03", pull_requests={"total_merged": 5, "median_minutes_to_merge": 100.0}),
         ],
     )
     daily = metrics.pull_request_daily(tables)
@@ -226,9 +213,7 @@ def test_pull_request_medians_stay_per_day(tmp_path):
 
 
 def test_weekly_and_monthly_from_user_rows(tmp_path):
-    tables = load_records(
-        tmp_path, [user("2026-11-28", 1, 1), user("2026-11-01", 2, 1), user("2026-10-31", 3, 1)]
-    )
+    tables = load_records(tmp_path, [user("2026-11-28", 1, 1), user("2026-11-01", 2, 1), user("2026-10-31", 3, 1)])
     result = metrics.kpis(tables, until=date(2026, 11, 28))
     assert (result.daily_active_users, result.weekly_active_users, result.monthly_active_users) == (
         1,

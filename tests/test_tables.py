@@ -42,9 +42,7 @@ def sample_tables():
 
 @pytest.fixture(scope="module")
 def entity_records():
-    return _expected_records(
-        "organization-28-day-report.json", "organization-1-day-report.json", ("day",)
-    )
+    return _expected_records("organization-28-day-report.json", "organization-1-day-report.json", ("day",))
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +112,7 @@ def test_sample_cli_and_pull_requests(sample_tables, entity_records, user_record
     tokens = sum(block.get("token_usage", {}).get("output_tokens_sum", 0) for block in user_cli)
     assert int(sample_tables["user_cli"]["output_tokens_sum"].sum()) == tokens
     pulls = [record["pull_requests"] for record in entity_records if "pull_requests" in record]
-    assert int(sample_tables["entity_pull_requests"]["total_merged"].sum()) == sum(
-        p["total_merged"] for p in pulls
-    )
+    assert int(sample_tables["entity_pull_requests"]["total_merged"].sum()) == sum(p["total_merged"] for p in pulls)
 
 
 def test_sample_user_ide_versions(sample_tables, user_records):
@@ -171,9 +167,7 @@ def test_every_breakdown_of_a_user_record(tmp_path):
         3,
         4,
         2,
-        totals_by_3rd_party_agent=[
-            {"agent_id": "22", "agent_name": "Claude", "user_initiated_interaction_count": 2}
-        ],
+        totals_by_3rd_party_agent=[{"agent_id": "22", "agent_name": "Claude", "user_initiated_interaction_count": 2}],
         totals_by_copilot_app={
             "session_count": 1,
             "request_count": 4,
@@ -233,13 +227,9 @@ def test_entity_pull_request_comment_types(tmp_path):
             },
         ],
     }
-    tables = load_records(
-        tmp_path, [{"day": "2026-11-01", "organization_id": "1", "pull_requests": pulls}]
-    )
+    tables = load_records(tmp_path, [{"day": "2026-11-01", "organization_id": "1", "pull_requests": pulls}])
     assert tables["entity_pull_requests"]["median_minutes_to_merge"].tolist() == [12.5]
-    types = tables["entity_pr_by_comment_type"].set_index("comment_type")[
-        "total_copilot_suggestions"
-    ]
+    types = tables["entity_pr_by_comment_type"].set_index("comment_type")["total_copilot_suggestions"]
     assert types.to_dict() == {"security": 4, "bug_risk": 2}
 
 
@@ -287,12 +277,8 @@ def test_parallel_ingest_matches_in_process(tmp_path, monkeypatch):
             )
             if column in frame
         ]
-        left = (
-            frame[columns].sort_values(ordered or columns[:1], kind="stable").reset_index(drop=True)
-        )
-        right = (
-            other[columns].sort_values(ordered or columns[:1], kind="stable").reset_index(drop=True)
-        )
+        left = frame[columns].sort_values(ordered or columns[:1], kind="stable").reset_index(drop=True)
+        right = other[columns].sort_values(ordered or columns[:1], kind="stable").reset_index(drop=True)
         pd.testing.assert_frame_equal(left.astype(str), right.astype(str), obj=name)
 
 
@@ -310,7 +296,5 @@ def test_split_keeps_line_numbers(tmp_path):
 
 
 def test_empty_counters_block_counts(tmp_path):
-    tables = load_records(
-        tmp_path, [user("2026-11-01", 9, totals_by_feature=[{"feature": "x", **counters(1, 2, 1)}])]
-    )
+    tables = load_records(tmp_path, [user("2026-11-01", 9, totals_by_feature=[{"feature": "x", **counters(1, 2, 1)}])])
     assert tables["user_by_feature"]["code_generation_activity_count"].tolist() == [2]

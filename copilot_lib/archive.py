@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from copilot_lib.config import DEFAULT_ARCHIVE_CONCURRENCY, DEFAULT_ARCHIVE_DAY_BUDGET, GitHubSettings
-from copilot_lib.errors import CopilotDashboardError, StoreError
+from copilot_lib.errors import AuthenticationError, CopilotDashboardError, RateLimitError, StoreError
 from copilot_lib.github import connect, scope_from_settings
 from copilot_lib.history import Entity, History, count_rows
 from copilot_lib.sources import GitHubSource, NotAvailable, ReportSource, entity_for, fetch_day
@@ -48,6 +48,8 @@ GAP_AFTER_DAYS = 7
 DEFAULT_DAY_BUDGET = DEFAULT_ARCHIVE_DAY_BUDGET
 DEFAULT_CONCURRENCY = DEFAULT_ARCHIVE_CONCURRENCY
 LOCK_WAIT_SECONDS = 600.0
+# Errors after which no other day can succeed in this run.
+FATAL_ERRORS = (AuthenticationError, RateLimitError)
 
 
 @dataclass
@@ -186,6 +188,7 @@ class ArchiveRun:
             str(entity), history.store.url, self.run_id, self.clock().isoformat(timespec="seconds")
         )
         self._stop = threading.Event()
+        self._count_lock = threading.Lock()
 
     def run(
         self,
@@ -229,7 +232,7 @@ class ArchiveRun:
             )
             try:
                 self._fetch_days(plan.days)
-                if snapshots:
+                if snapshots and not self._stop.is_set():
                     self._snapshots()
             except KeyboardInterrupt:
                 self.summary.interrupted = True
@@ -258,6 +261,8 @@ class ArchiveRun:
 
     def _archive_day(self, day: date) -> None:
         if self._stop.is_set():
+            with self._count_lock:
+                self.summary.remaining += 1
             return
         label = day.isoformat()
         try:
@@ -268,6 +273,9 @@ class ArchiveRun:
             self.summary.failed[label] = str(exc)
             _log_step("day", day=label, outcome="failed", error=str(exc), level=logging.ERROR)
             self._report(day, "failed")
+            if isinstance(exc, FATAL_ERRORS):
+                # Every later request would fail the same way: leave the days for the next run.
+                self._stop.set()
             return
         if isinstance(result, NotAvailable):
             self.summary.not_available.append(label)

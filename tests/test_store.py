@@ -14,7 +14,7 @@ from history_fixtures import *  # noqa: F403 - the fixtures these tests take as 
 from history_fixtures import TODAY, FakeSource, Fault, FaultProxy, new_bucket, store_contents
 
 from copilot_lib.archive import GAP_AFTER_DAYS, ArchiveFailedError, archive, plan_days
-from copilot_lib.errors import StoreError
+from copilot_lib.errors import AuthenticationError, StoreError
 from copilot_lib.history import DayOutcome, Entity, History, day_status, load_store
 from copilot_lib.store import LocalStore, ObjectStore, S3Store, s3_client
 from copilot_lib.tables import build_tables
@@ -370,3 +370,22 @@ def test_day_status_lists_stored_and_gap_days(store: ObjectStore) -> None:
     gaps = status[status["status"] == "gap"]["day"].dt.date.tolist()
     assert stored == [TODAY - timedelta(days=offset) for offset in (3, 2, 1)]
     assert gaps == [TODAY - timedelta(days=offset) for offset in range(12, 7, -1)]
+
+
+def test_authentication_error_stops_the_run(store: ObjectStore) -> None:
+    source = FakeSource(days=DATA_DAYS)
+
+    def reject(report: str, day: date) -> None:
+        raise AuthenticationError("GitHub rejected the installation token", status=401)
+
+    source.before_fetch = reject
+
+    with pytest.raises(ArchiveFailedError) as raised:
+        run(store, source, concurrency=1)
+
+    summary = raised.value.summary
+    assert len(summary.failed) == 1
+    assert summary.remaining == summary.planned - 1
+    assert len(source.calls) == 1
+    assert summary.seats == "not fetched"
+    assert History(store).stored_days(ACME) == set()

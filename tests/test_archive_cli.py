@@ -122,6 +122,22 @@ def test_backfill_killed_then_rerun_converges(github_env: FakeGitHub, tmp_path: 
     assert store_contents(killed) == store_contents(reference)
 
 
+def test_two_backfill_processes_at_once(github_env: FakeGitHub, tmp_path: Path) -> None:
+    since, until = _range()
+    arguments = ["backfill", "--since", since, "--until", until, "--no-progress"]
+    reference = LocalStore(tmp_path / "reference")
+    assert main([*arguments, "--store", str(reference.root)]) == 0
+
+    shared = LocalStore(tmp_path / "shared")
+    command = [sys.executable, "-m", "copilot_lib.cli", *arguments, "--store", str(shared.root)]
+    processes = [subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [process.communicate(timeout=120)[0] for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0]
+    assert sorted(f"{DAYS} days written" in output for output in outputs) == [False, True]
+    assert store_contents(shared) == store_contents(reference)
+
+
 def _usage_day(day: str, suggestions: int) -> dict[str, Any]:
     return {
         "day": day,

@@ -389,3 +389,16 @@ def test_authentication_error_stops_the_run(store: ObjectStore) -> None:
     assert len(source.calls) == 1
     assert summary.seats == "not fetched"
     assert History(store).stored_days(ACME) == set()
+
+
+def test_every_table_reads_as_one_dataset(tmp_path: Any) -> None:
+    store = LocalStore(tmp_path / "store")
+    run(store, FakeSource(days=DATA_DAYS, users=8))
+
+    tables = sorted({key.split("/")[1] for key in store.list("tables/")})
+    assert {"entity_daily", "user_daily", "seats", "teams"} <= set(tables)
+    for table in tables:
+        dataset = ds.dataset(store.root / "tables" / table, format="parquet", partitioning="hive")
+        frame = dataset.to_table().to_pandas()
+        assert len(frame) > 0, table
+        assert set(frame["org"]) == {"acme"}, table

@@ -328,6 +328,8 @@ def load_store(store: ObjectStore | str | os.PathLike[str] | None = None) -> Tab
     Seat and team snapshots become the ``seats`` and ``teams`` tables, with the snapshot's
     ``day``; imported legacy days become the ``legacy_*`` tables.
     """
+    # NOTE: this reads one object per table and day, so a year on S3 is several thousand GET
+    # requests (made 16 at a time); a dashboard on a large S3 store loads slowly.
     if not isinstance(store, ObjectStore):
         store = open_store(store)
     committed = set()

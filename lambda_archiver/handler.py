@@ -38,7 +38,9 @@ def handler(event: Mapping[str, Any] | None, context: Any) -> dict[str, Any]:
     Raising makes Lambda mark the invocation failed, which CloudWatch alarms and the
     EventBridge retry policy act on.
     """
-    logging.getLogger("copilot_lib").setLevel(logging.INFO)
+    # Lambda's root logger passes only warnings by default; the step lines are INFO.
+    for name in ("copilot_lib", "lambda_archiver"):
+        logging.getLogger(name).setLevel(logging.INFO)
     environ = os.environ
     request_id = getattr(context, "aws_request_id", None)
     bucket = config.setting(None, config.ENV_ARCHIVE_BUCKET, environ=environ)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,6 +98,26 @@ def test_daily_run_makes_few_github_calls(lambda_env: S3Store, github: FakeGitHu
     assert summary["written"] == []
     assert len(summary["unchanged"]) == 3
     assert len(api_calls) <= 20, [(call.path, call.query) for call in api_calls]
+
+
+def test_handler_logs_one_json_line_per_step(
+    lambda_env: S3Store, github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+
+    handler({}, context())
+
+    lines = [
+        json.loads(record.getMessage())
+        for record in caplog.records
+        if record.name in ("copilot_lib.archive", "lambda_archiver.handler")
+    ]
+    steps = [line["step"] for line in lines]
+    assert steps[0] == "start"
+    assert steps[-1] == "finish"
+    assert {"plan", "day", "seats", "teams", "status"} <= set(steps)
+    assert steps.count("day") == DAYS + 2
+    assert lines[0]["request_id"] == "req-1"
 
 
 def test_handler_raises_when_a_step_fails(lambda_env: S3Store, github: FakeGitHub) -> None:

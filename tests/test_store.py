@@ -402,3 +402,18 @@ def test_every_table_reads_as_one_dataset(tmp_path: Any) -> None:
         frame = dataset.to_table().to_pandas()
         assert len(frame) > 0, table
         assert set(frame["org"]) == {"acme"}, table
+
+
+def test_only_store_and_secrets_import_boto3() -> None:
+    # copilot_lib.secrets reads the App key from Secrets Manager; every S3 call goes through the store.
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    importers = sorted(
+        path.relative_to(root).as_posix()
+        for folder in ("copilot_lib", "lambda_archiver")
+        for path in (root / folder).rglob("*.py")
+        if re.search(r"^\s*(import|from)\s+(boto3|botocore)\b", path.read_text(), re.MULTILINE)
+    )
+    assert importers == ["copilot_lib/secrets.py", "copilot_lib/store.py"]

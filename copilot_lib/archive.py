@@ -266,7 +266,7 @@ class ArchiveRun:
             return
         label = day.isoformat()
         try:
-            result = fetch_day(self.source, day)
+            result = fetch_day(self.source, day, settled=(self.today - day).days > GAP_AFTER_DAYS)
         except StoreError:
             raise
         except CopilotDashboardError as exc:

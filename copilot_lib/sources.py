@@ -41,7 +41,7 @@ class ReportSource(Protocol):
     """A provider of reports, seats and teams for a run: GitHub in production, a fake in tests."""
 
     def daily_reports(self) -> list[str]:
-        """Return the names of the 1-day reports to fetch for each day."""
+        """Return the names of the 1-day reports to fetch for each day, the entity's own first."""
         ...
 
     def fetch_report(self, report: str, day: date) -> list[bytes] | NotAvailable:
@@ -92,18 +92,21 @@ def entity_for(scope: Scope) -> Entity:
     return Entity("org" if scope.kind is ScopeKind.ORG else "enterprise", scope.name.lower())
 
 
-def fetch_day(source: ReportSource, day: date) -> dict[str, list[bytes]] | NotAvailable:
+def fetch_day(source: ReportSource, day: date, *, settled: bool = False) -> dict[str, list[bytes]] | NotAvailable:
     """Download every daily report of one day, or return why the day is not available yet.
 
     A day is complete only when every report was downloaded or GitHub said it has no data
     (HTTP 204). A report that GitHub has not processed makes the whole day not available,
-    except for the reports in OPTIONAL_REPORTS.
+    except for the reports in OPTIONAL_REPORTS. On a ``settled`` day, long past the time
+    GitHub takes to process it, only the first report (the organisation's or enterprise's
+    own) decides, and the others that are still not available count as empty.
     """
     reports: dict[str, list[bytes]] = {}
-    for report in source.daily_reports():
+    for position, report in enumerate(source.daily_reports()):
         result = source.fetch_report(report, day)
         if isinstance(result, NotAvailable):
-            if not result.no_data and report not in OPTIONAL_REPORTS:
+            optional = report in OPTIONAL_REPORTS or (settled and position > 0)
+            if not result.no_data and not optional:
                 return result
             reports[report] = []
         else:

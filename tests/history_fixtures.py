@@ -225,6 +225,7 @@ class FakeSource:
                 self.by_day.setdefault((report, record["day"]), []).append(record)
         self.fail_days: set[date] = set()
         self.not_ready_days: set[date] = set()
+        self.not_ready_reports: set[tuple[str, date]] = set()
         self.calls: list[tuple[str, date | None]] = []
         self.lock = threading.Lock()
         self.before_fetch: Any = None
@@ -239,7 +240,9 @@ class FakeSource:
             self.before_fetch(report, day)
         if day in self.fail_days:
             raise GitHubError(f"GitHub failed on {report} for {day}", status=502)
-        if day in self.not_ready_days or not (self.data.start <= day <= self.data.end):
+        if day in self.not_ready_days or (report, day) in self.not_ready_reports:
+            return NotAvailable("HTTP 404")
+        if not (self.data.start <= day <= self.data.end):
             return NotAvailable("HTTP 404")
         records = self.by_day.get((report, day.isoformat()), [])
         if not records:

@@ -417,3 +417,18 @@ def test_only_store_and_secrets_import_boto3() -> None:
         if re.search(r"^\s*(import|from)\s+(boto3|botocore)\b", path.read_text(), re.MULTILINE)
     )
     assert importers == ["copilot_lib/secrets.py", "copilot_lib/store.py"]
+
+
+def test_missing_user_report_blocks_only_recent_days(store: ObjectStore) -> None:
+    source = FakeSource(days=12)
+    old, recent = TODAY - timedelta(days=10), TODAY - timedelta(days=2)
+    source.not_ready_reports |= {("users-1-day", old), ("users-1-day", recent)}
+
+    summary = run(store, source, since=TODAY - timedelta(days=12))
+
+    assert old.isoformat() in summary.written
+    assert recent.isoformat() in summary.not_available
+    manifest = History(store).manifest(ACME, old)
+    assert manifest is not None
+    assert manifest.reports["users-1-day"].rows == 0
+    assert manifest.reports["organization-1-day"].rows == 1

@@ -28,7 +28,13 @@ from typing import Any
 import orjson
 
 from copilot_lib.config import DEFAULT_ARCHIVE_CONCURRENCY, DEFAULT_ARCHIVE_DAY_BUDGET, GitHubSettings
-from copilot_lib.errors import AuthenticationError, CopilotDashboardError, RateLimitError, StoreError
+from copilot_lib.errors import (
+    AuthenticationError,
+    CopilotDashboardError,
+    RateLimitError,
+    ReportFormatError,
+    StoreError,
+)
 from copilot_lib.github import connect, scope_from_settings
 from copilot_lib.history import Entity, History, count_rows
 from copilot_lib.sources import GitHubSource, NotAvailable, ReportSource, entity_for, fetch_day
@@ -284,13 +290,19 @@ class ArchiveRun:
             _log_step("day", day=label, outcome="not_available", reason=result.reason)
             self._report(day, "not_available")
             return
-        outcome = self.history.save_day(
-            self.entity,
-            day,
-            result,
-            run_id=self.run_id,
-            fetched_at=self.clock().isoformat(timespec="seconds"),
-        )
+        try:
+            outcome = self.history.save_day(
+                self.entity,
+                day,
+                result,
+                run_id=self.run_id,
+                fetched_at=self.clock().isoformat(timespec="seconds"),
+            )
+        except ReportFormatError as exc:
+            self.summary.failed[label] = str(exc)
+            _log_step("day", day=label, outcome="failed", error=str(exc), level=logging.ERROR)
+            self._report(day, "failed")
+            return
         getattr(self.summary, outcome.value).append(label)
         rows = {name: count_rows(parts) for name, parts in result.items()}
         _log_step("day", day=label, outcome=outcome.value, rows=rows)

@@ -27,7 +27,7 @@ import logging
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -98,6 +98,7 @@ class DayManifest:
     reports: dict[str, ReportPart]
     run_id: str
     fetched_at: str
+    tables: list[str] = field(default_factory=list)  # the tables with rows on this day
 
     def to_json(self) -> bytes:
         return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
@@ -107,7 +108,7 @@ class DayManifest:
         try:
             data = orjson.loads(raw)
             reports = {name: ReportPart(**part) for name, part in data["reports"].items()}
-            return cls(data["entity"], data["day"], reports, data["run_id"], data["fetched_at"])
+            return cls(data["entity"], data["day"], reports, data["run_id"], data["fetched_at"], data.get("tables", []))
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             raise StoreError(
                 f"the day manifest {key} is unreadable ({exc}): "
@@ -222,24 +223,32 @@ class History:
                     ", ".join(shrunk),
                 )
                 return DayOutcome.KEPT
+        # Parse before writing anything, so a report that cannot be read leaves the store as it was.
+        files = self._table_files(entity, day, reports)
+        with_rows = sorted(files)
+        if old is not None:
+            # A table that had rows on the replaced day gets an empty file, not the old rows.
+            template = build_tables([]).frames
+            for table in old.tables:
+                if table not in files and table in template:
+                    files[table] = parquet_bytes(template[table])
         # NOTE: a replacement with fewer parts leaves the old higher-numbered parts in place,
         # because stored objects are never deleted; the manifest's part count says which count.
         for name, parts in reports.items():
             for number, part in enumerate(parts):
                 self.store.put(raw_key(entity, name, day, number), compress(part))
-        self._write_tables(entity, day, reports)
-        manifest = DayManifest(entity.partition, day.isoformat(), new, run_id, fetched_at)
+        for table, content in files.items():
+            self.store.put(table_key(table, entity, day), content)
+        manifest = DayManifest(entity.partition, day.isoformat(), new, run_id, fetched_at, with_rows)
         self.store.put(day_key(entity, day), manifest.to_json())
         return DayOutcome.WRITTEN if old is None else DayOutcome.UPDATED
 
-    def _write_tables(self, entity: Entity, day: date, reports: Mapping[str, list[bytes]]) -> None:
+    def _table_files(self, entity: Entity, day: date, reports: Mapping[str, list[bytes]]) -> dict[str, bytes]:
         records: list[Record] = []
         for name, parts in reports.items():
             for number, part in enumerate(parts):
                 records.extend(read_report_bytes(part, raw_key(entity, name, day, number)))
-        for table, frame in build_tables(records).frames.items():
-            if not frame.empty:
-                self.store.put(table_key(table, entity, day), parquet_bytes(frame))
+        return {table: parquet_bytes(frame) for table, frame in build_tables(records).frames.items() if not frame.empty}
 
     def save_snapshot(self, kind: str, entity: Entity, day: date, payload: Any) -> bool:
         """Store the day's seat listing or team list, unless one is stored already.

@@ -432,3 +432,43 @@ def test_missing_user_report_blocks_only_recent_days(store: ObjectStore) -> None
     assert manifest is not None
     assert manifest.reports["users-1-day"].rows == 0
     assert manifest.reports["organization-1-day"].rows == 1
+
+
+def test_update_empties_a_table_with_no_rows(store: ObjectStore) -> None:
+    source = FakeSource(days=DATA_DAYS)
+    day = TODAY - timedelta(days=2)
+    run(store, source)
+    assert (load_store(store).frames["entity_by_ide"]["day"] == pd.Timestamp(day)).any()
+    entity_day = dict(source.by_day[("organization-1-day", day.isoformat())][0])
+    entity_day.pop("totals_by_ide")
+    source.by_day[("organization-1-day", day.isoformat())] = [entity_day]
+
+    summary = run(store, source)
+
+    assert summary.updated == [day.isoformat()]
+    assert not (load_store(store).frames["entity_by_ide"]["day"] == pd.Timestamp(day)).any()
+    manifest = History(store).manifest(ACME, day)
+    assert manifest is not None
+    assert "entity_by_ide" not in manifest.tables
+    assert "entity_daily" in manifest.tables
+
+
+def test_unreadable_report_fails_only_its_day(store: ObjectStore) -> None:
+    source = FakeSource(days=DATA_DAYS)
+    bad = TODAY - timedelta(days=3)
+    original = source.fetch_report
+
+    def broken(report: str, day: date) -> Any:
+        if report == "users-1-day" and day == bad:
+            return [b'{"day": "' + bad.isoformat().encode() + b'", "user_id": 1}\n{not json\n']
+        return original(report, day)
+
+    source.fetch_report = broken  # type: ignore[method-assign]
+
+    with pytest.raises(ArchiveFailedError) as raised:
+        run(store, source)
+
+    assert list(raised.value.summary.failed) == [bad.isoformat()]
+    assert "part-0.ndjson.gz:2: invalid JSON" in raised.value.summary.failed[bad.isoformat()]
+    assert len(raised.value.summary.written) == DATA_DAYS - 1
+    assert not [key for key in store.list("") if f"day={bad}" in key]

@@ -17,6 +17,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from copilot_lib.archive import archive
 from copilot_lib.config import github_settings
@@ -47,7 +48,7 @@ def api_calls(server: FakeGitHub, since: int) -> int:
 
 
 def timed_run(
-    server: FakeGitHub, settings_env: dict[str, str], store: LocalStore, **options: object
+    server: FakeGitHub, settings_env: dict[str, str], store: LocalStore, **options: Any
 ) -> tuple[float, int, int]:
     settings = github_settings(
         org="acme",
@@ -59,7 +60,7 @@ def timed_run(
     before = len(server.calls())
     started = time.perf_counter()
     with connect(settings, max_in_flight=32) as client:
-        summary = archive(GitHubSource(client, scope), History(store), entity_for(scope), **options)  # type: ignore[arg-type]
+        summary = archive(GitHubSource(client, scope), History(store), entity_for(scope), **options)
     elapsed = time.perf_counter() - started
     days = len(summary.written) + len(summary.updated) + len(summary.unchanged)
     return elapsed, api_calls(server, before), days

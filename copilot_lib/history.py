@@ -233,7 +233,7 @@ class History:
                 if table not in files and table in template:
                     files[table] = parquet_bytes(template[table])
         # NOTE: a replacement with fewer parts leaves the old higher-numbered parts in place,
-        # because stored objects are never deleted; the manifest's part count says which count.
+        # because stored objects are never deleted. The manifest's part count tells which are current.
         for name, parts in reports.items():
             for number, part in enumerate(parts):
                 self.store.put(raw_key(entity, name, day, number), compress(part))
@@ -337,8 +337,8 @@ def load_store(store: ObjectStore | str | os.PathLike[str] | None = None) -> Tab
     Seat and team snapshots become the ``seats`` and ``teams`` tables, with the snapshot's
     ``day``; imported legacy days become the ``legacy_*`` tables.
     """
-    # NOTE: this reads one object per table and day, so a year on S3 is several thousand GET
-    # requests (made 16 at a time); a dashboard on a large S3 store loads slowly.
+    # NOTE: this reads one object per table and day. A year on S3 is several thousand GET
+    # requests, made 16 at a time, so a dashboard on a large S3 store loads slowly.
     if not isinstance(store, ObjectStore):
         store = open_store(store)
     committed = set()
@@ -372,7 +372,7 @@ def load_store(store: ObjectStore | str | os.PathLike[str] | None = None) -> Tab
 
 
 def day_status(store: ObjectStore | str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Return one row per day the store knows of: ``entity``, ``day`` and ``status``.
+    """Return one row per day with a manifest or a gap record: ``entity``, ``day``, ``status``.
 
     ``status`` is ``stored`` for a day with a manifest and ``gap`` for a settled day GitHub
     had no report for, so a history view can tell a missing day from one never fetched.

@@ -95,7 +95,7 @@ def entity_for(scope: Scope) -> Entity:
 def fetch_day(source: ReportSource, day: date, *, settled: bool = False) -> dict[str, list[bytes]] | NotAvailable:
     """Download every daily report of one day, or return why the day is not available yet.
 
-    A day is complete only when every report was downloaded or GitHub said it has no data
+    A day is complete only when every report was downloaded or GitHub reported no data
     (HTTP 204). A report that GitHub has not processed makes the whole day not available,
     except for the reports in OPTIONAL_REPORTS. On a ``settled`` day, long past the time
     GitHub takes to process it, only the first report (the organisation's or enterprise's

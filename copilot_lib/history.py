@@ -258,14 +258,16 @@ class History:
         if kind not in SNAPSHOT_KINDS:
             raise ValueError(f"snapshot kind {kind!r} is not one of {SNAPSHOT_KINDS}")
         key = snapshot_key(kind, entity, day)
-        if not self.store.put(key, compress(orjson.dumps(payload)), if_absent=True):
+        if self.store.get(key) is not None:
             return False
+        # The table goes first and the snapshot last, so a run that stops in between leaves no
+        # snapshot and the next run writes both.
         if kind == "seats":
             frame = seats_table([Record(RecordKind.SEATS, payload, Provenance(key, 1, None, None))])
         else:
             frame = teams_table([Record(RecordKind.TEAM, team, Provenance(key, 1, None, None)) for team in payload])
         self.store.put(table_key(kind, entity, day), parquet_bytes(frame))
-        return True
+        return self.store.put(key, compress(orjson.dumps(payload)), if_absent=True)
 
     def save_legacy(self, entity: Entity, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
         """Store legacy tables, one file per (table, entity, day); return days by outcome.

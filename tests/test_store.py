@@ -472,3 +472,26 @@ def test_unreadable_report_fails_only_its_day(store: ObjectStore) -> None:
     assert "part-0.ndjson.gz:2: invalid JSON" in raised.value.summary.failed[bad.isoformat()]
     assert len(raised.value.summary.written) == DATA_DAYS - 1
     assert not [key for key in store.list("") if f"day={bad}" in key]
+
+
+def test_failed_snapshot_write_is_redone(
+    store: ObjectStore, reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = FakeSource(days=DATA_DAYS)
+    original = type(store).put
+
+    def failing_put(self: ObjectStore, key: str, data: bytes, *, if_absent: bool = False) -> bool:
+        if key.startswith("seats/"):
+            raise StoreError(f"injected failure writing {key}")
+        return original(self, key, data, if_absent=if_absent)
+
+    monkeypatch.setattr(type(store), "put", failing_put)
+    with pytest.raises(StoreError):
+        run(store, source)
+    monkeypatch.setattr(type(store), "put", original)
+    assert store.list("seats/") == []
+
+    summary = run(store, source)
+
+    assert summary.seats == "written"
+    assert store_contents(store) == reference

@@ -495,3 +495,23 @@ def test_failed_snapshot_write_is_redone(
 
     assert summary.seats == "written"
     assert store_contents(store) == reference
+
+
+def test_load_store_window(store: ObjectStore) -> None:
+    run(store, FakeSource(days=DATA_DAYS))
+    since, until = TODAY - timedelta(days=3), TODAY - timedelta(days=2)
+
+    frame = load_store(store, since=since, until=until).frames["user_daily"]
+
+    assert sorted(frame["day"].dt.date.unique()) == [since, until]
+
+
+def test_enterprise_partition(tmp_path: Any) -> None:
+    store = LocalStore(tmp_path / "store")
+    octo = Entity("enterprise", "octo")
+    archive(FakeSource(days=DATA_DAYS), History(store), octo, today=TODAY, since=SINCE, lock_wait=5)
+
+    day = TODAY - timedelta(days=1)
+    assert f"tables/user_daily/enterprise=octo/day={day}/part-0.parquet" in store.list("tables/")
+    assert History(store).stored_days(octo) == {TODAY - timedelta(days=offset) for offset in range(1, DATA_DAYS + 1)}
+    assert set(load_store(store).frames["user_daily"]["enterprise"]) == {"octo"}

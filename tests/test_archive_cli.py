@@ -109,7 +109,7 @@ def test_backfill_killed_then_rerun_converges(github_env: FakeGitHub, tmp_path: 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while len(History(killed).stored_days(ACME)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)

@@ -25,7 +25,8 @@ from copilot_lib.fake_github import FakeGitHub
 from copilot_lib.fake_github.samples import make_org_day, make_seats, make_teams, make_user_days, recent_days
 from copilot_lib.fake_github.server import env_for_app
 from copilot_lib.github import connect, scope_from_settings
-from copilot_lib.history import History, load_store
+from copilot_lib.history import History
+from copilot_lib.history_tables import load_store
 from copilot_lib.sources import GitHubSource, entity_for
 from copilot_lib.store import LocalStore
 

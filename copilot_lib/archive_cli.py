@@ -87,6 +87,13 @@ def add_archive_parsers(commands: Any) -> None:
     backfill.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     backfill.set_defaults(handler=run_backfill)
 
+    rebuild = commands.add_parser(
+        "rebuild-tables", help="rebuild the stored days' Parquet tables from their raw report files"
+    )
+    _common(rebuild, github=False)
+    rebuild.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    rebuild.set_defaults(handler=run_rebuild_tables)
+
     legacy = commands.add_parser(
         "import-legacy",
         help="import archives of the retired /copilot/usage and /copilot/metrics APIs into the store",
@@ -179,6 +186,38 @@ def run_backfill(args: argparse.Namespace) -> int:
     return _finish(summary, None)
 
 
+def _entity(args: argparse.Namespace) -> tuple[str, str]:
+    """Return the entity kind and name from --org, --enterprise or the environment."""
+    if args.org:
+        return "org", args.org.lower()
+    if args.enterprise:
+        return "enterprise", args.enterprise.lower()
+    org = config.setting(None, config.ENV_ORG)
+    if org:
+        return "org", org.lower()
+    enterprise = config.setting(None, config.ENV_ENTERPRISE)
+    if enterprise:
+        return "enterprise", enterprise.lower()
+    raise ConfigError(f"no organisation or enterprise given: pass --org or --enterprise, or set {config.ENV_ORG}")
+
+
+def run_rebuild_tables(args: argparse.Namespace) -> int:
+    """Run ``copilot-dashboard rebuild-tables``: rewrite every stored day's tables from raw files."""
+    from tqdm import tqdm
+
+    from copilot_lib.history import Entity, History
+    from copilot_lib.store import open_store
+
+    entity = Entity(*_entity(args))
+    history = History(open_store(args.store, endpoint_url=args.endpoint_url))
+    with history.store.lock(str(entity).replace("=", "-"), "rebuild-tables", wait=600):
+        days = sorted(history.stored_days(entity))
+        for day in tqdm(days, unit="day", desc="rebuild", disable=args.no_progress, file=sys.stderr):
+            history.rebuild_day(entity, day)
+    sys.stdout.write(f"{entity}: rebuilt the tables of {len(days)} days ({history.store.url})\n")
+    return 0
+
+
 def run_import_legacy(args: argparse.Namespace) -> int:
     """Run ``copilot-dashboard import-legacy``: store the legacy tables, one file per day."""
     import orjson
@@ -188,16 +227,7 @@ def run_import_legacy(args: argparse.Namespace) -> int:
     from copilot_lib.reports import Record, read_report_file
     from copilot_lib.store import open_store
 
-    name = args.org or args.enterprise
-    kind = "org" if args.org else "enterprise"
-    if not name:
-        name = config.setting(None, config.ENV_ORG)
-        kind = "org"
-    if not name:
-        name, kind = config.setting(None, config.ENV_ENTERPRISE), "enterprise"
-    if not name:
-        raise ConfigError(f"no organisation or enterprise given: pass --org or --enterprise, or set {config.ENV_ORG}")
-    entity = Entity(kind, name.lower())
+    entity = Entity(*_entity(args))
     history = History(open_store(args.store, endpoint_url=args.endpoint_url))
     records: list[Record] = []
     for path in args.files:

@@ -1,4 +1,4 @@
-"""The history archive's layout, its rules for replacing a stored day, and reading it back.
+"""The history archive's layout and its rules for storing and replacing a day.
 
 Layout, the same in a local folder and under an S3 prefix (``ENTITY`` is ``org=LOGIN`` or
 ``enterprise=SLUG``)::
@@ -26,7 +26,6 @@ import io
 import logging
 import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -34,19 +33,17 @@ from typing import Any
 
 import orjson
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from copilot_lib.errors import StoreError
+from copilot_lib.history_tables import SNAPSHOT_KINDS, parquet_bytes
 from copilot_lib.reports import Provenance, Record, RecordKind, read_report_bytes
-from copilot_lib.store import ObjectStore, open_store
-from copilot_lib.tables import Tables, build_tables, seats_table, teams_table
+from copilot_lib.store import ObjectStore
+from copilot_lib.tables import build_tables, seats_table, teams_table
 
 logger = logging.getLogger(__name__)
 
 ENTITY_KINDS = ("org", "enterprise")
-SNAPSHOT_KINDS = ("seats", "teams")
-READ_THREADS = 16
 
 
 @dataclass(frozen=True)
@@ -243,6 +240,45 @@ class History:
         self.store.put(day_key(entity, day), manifest.to_json())
         return DayOutcome.WRITTEN if old is None else DayOutcome.UPDATED
 
+    def rebuild_day(self, entity: Entity, day: date) -> int:
+        """Rebuild a stored day's tables from its raw parts; return the number of tables with rows.
+
+        Use it after the table builder changed, so stored days get the new columns. The raw
+        parts must match the manifest's hashes, else StoreError is raised and nothing is written.
+        """
+        manifest = self.manifest(entity, day)
+        if manifest is None:
+            raise StoreError(f"{entity} {day} is not stored: archive the day before rebuilding it")
+        reports: dict[str, list[bytes]] = {}
+        for name, stored in manifest.reports.items():
+            parts = [self._raw_part(entity, name, day, number) for number in range(stored.parts)]
+            if report_part(parts).sha256 != stored.sha256:
+                raise StoreError(
+                    f"the raw parts of {name} for {entity} {day} do not match the day's manifest: "
+                    "restore them from an earlier S3 object version, or archive the day again"
+                )
+            reports[name] = parts
+        files = self._table_files(entity, day, reports)
+        with_rows = sorted(files)
+        template = build_tables([]).frames
+        for table in manifest.tables:
+            if table not in files and table in template:
+                files[table] = parquet_bytes(template[table])
+        for table, content in files.items():
+            self.store.put(table_key(table, entity, day), content)
+        manifest.tables = with_rows
+        self.store.put(day_key(entity, day), manifest.to_json())
+        return len(with_rows)
+
+    def _raw_part(self, entity: Entity, report: str, day: date, number: int) -> bytes:
+        key = raw_key(entity, report, day, number)
+        content = self.store.get(key)
+        if content is None:
+            raise StoreError(
+                f"{key} is missing: restore it from an earlier S3 object version, or archive the day again"
+            )
+        return gzip.decompress(content)
+
     def _table_files(self, entity: Entity, day: date, reports: Mapping[str, list[bytes]]) -> dict[str, bytes]:
         records: list[Record] = []
         for name, parts in reports.items():
@@ -303,131 +339,3 @@ class History:
         key = f"runs/{entity.partition}/{started_at.replace(':', '')}-{run_id}.json"
         self.store.put(key, orjson.dumps(dict(status), option=orjson.OPT_INDENT_2, default=str))
         return key
-
-
-def is_self_contained(table: str) -> bool:
-    """Return True for tables whose files are complete alone, without a day manifest."""
-    return table in SNAPSHOT_KINDS or table.startswith("legacy_")
-
-
-def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """Encode a table as Parquet without its ``day`` column, which the partition path carries.
-
-    Categorical and all-empty text columns become plain strings, so every file of a table has
-    the same schema and readers such as ``pyarrow.dataset``, DuckDB and Athena can combine them.
-    """
-    frame = frame.drop(columns=["day"], errors="ignore")
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    fields = []
-    for column in table.schema:
-        kind = column.type
-        if pa.types.is_dictionary(kind):
-            kind = kind.value_type
-        if pa.types.is_null(kind):
-            kind = pa.string()
-        fields.append(pa.field(column.name, kind))
-    table = table.cast(pa.schema(fields)).replace_schema_metadata(None)
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
-
-
-def load_store(
-    store: ObjectStore | str | os.PathLike[str] | None = None,
-    *,
-    since: date | None = None,
-    until: date | None = None,
-) -> Tables:
-    """Read every stored day of every entity into the same tables :func:`build_tables` makes.
-
-    Only days whose manifest exists are read, so a day a run left half-written is skipped.
-    Seat and team snapshots become the ``seats`` and ``teams`` tables, with the snapshot's
-    ``day``; imported legacy days become the ``legacy_*`` tables. ``since`` and ``until``
-    (inclusive) limit the days read, which saves requests on a large S3 store.
-    """
-    first = f"day={since.isoformat()}" if since else ""
-    last = f"day={until.isoformat()}" if until else "day=9999"
-    # NOTE: this reads one object per table and day. A year on S3 is several thousand GET
-    # requests, made 16 at a time, so a dashboard on a large S3 store loads slowly.
-    if not isinstance(store, ObjectStore):
-        store = open_store(store)
-    committed = set()
-    for key in store.list("days/"):
-        entity, _, name = key[len("days/") :].rpartition("/")
-        committed.add((entity, name.removesuffix(".json")))
-    keys = []
-    for key in store.list("tables/"):
-        parts = key.split("/")
-        # Snapshot and legacy tables are complete when written, report tables once their day
-        # has a manifest.
-        if len(parts) != 5 or not first <= parts[3] <= last:
-            continue
-        if is_self_contained(parts[1]) or (parts[2], parts[3]) in committed:
-            keys.append(key)
-    with ThreadPoolExecutor(READ_THREADS) as pool:
-        frames = list(pool.map(lambda key: _read_table_file(store, key), keys))
-    template = build_tables([])
-    grouped: dict[str, list[pd.DataFrame]] = {}
-    for key, frame in zip(keys, frames, strict=True):
-        grouped.setdefault(key.split("/")[1], []).append(frame)
-    tables = Tables()
-    names = list(dict.fromkeys([*template.frames, *grouped]))
-    for name in names:
-        parts = grouped.get(name, [])
-        empty = template.frames.get(name)
-        if not parts:
-            tables.frames[name] = empty if empty is not None else pd.DataFrame()
-            continue
-        frame = pd.concat(parts, ignore_index=True)
-        tables.frames[name] = _restore_types(frame, empty)
-    return tables
-
-
-def day_status(store: ObjectStore | str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Return one row per day with a manifest or a gap record: ``entity``, ``day``, ``status``.
-
-    ``status`` is ``stored`` for a day with a manifest and ``gap`` for a settled day GitHub
-    had no report for, so a history view can tell a missing day from one never fetched.
-    """
-    if not isinstance(store, ObjectStore):
-        store = open_store(store)
-    rows = []
-    for folder, status in (("days/", "stored"), ("gaps/", "gap")):
-        for key in store.list(folder):
-            entity, _, name = key[len(folder) :].rpartition("/")
-            rows.append({"entity": entity, "day": name.removeprefix("day=").removesuffix(".json"), "status": status})
-    frame = pd.DataFrame(rows, columns=["entity", "day", "status"])
-    frame["day"] = pd.to_datetime(frame["day"], format="%Y-%m-%d").astype("datetime64[ns]")
-    return frame.sort_values(["entity", "day"], kind="stable").reset_index(drop=True)
-
-
-def _read_table_file(store: ObjectStore, key: str) -> pd.DataFrame:
-    raw = store.get(key)
-    if raw is None:
-        raise StoreError(f"{key} vanished while the store was read: run again")
-    frame = pq.read_table(io.BytesIO(raw)).to_pandas()
-    _, _, partition, day, _ = key.split("/")
-    kind, _, name = partition.partition("=")
-    frame[kind] = name
-    frame["day"] = pd.Timestamp(day.removeprefix("day="))
-    return frame
-
-
-def _restore_types(frame: pd.DataFrame, template: pd.DataFrame | None) -> pd.DataFrame:
-    frame["day"] = frame["day"].astype("datetime64[ns]")
-    if template is None:
-        return frame.reset_index(drop=True)
-    # An empty template has the right nullable (extension) and category dtypes but not the
-    # dtype of every plain column, so only those are restored from it.
-    for name, dtype in template.dtypes.items():
-        if name not in frame or name == "day":
-            continue
-        if isinstance(dtype, pd.CategoricalDtype):
-            frame[name] = frame[name].astype("category")
-        elif isinstance(dtype, pd.api.extensions.ExtensionDtype):
-            frame[name] = frame[name].astype(dtype)
-    ordered = [name for name in template.columns if name in frame]
-    extra = [name for name in frame.columns if name not in template.columns]
-    frame = frame[ordered + extra]
-    sort_keys = [name for name in ("scope", "entity_id", "day", "user_id") if name in frame]
-    return frame.sort_values(sort_keys, kind="stable").reset_index(drop=True)

@@ -21,7 +21,8 @@ from copilot_lib.cli import main
 from copilot_lib.fake_github import FakeGitHub, Fault
 from copilot_lib.fake_github.samples import make_org_day, make_seats, make_teams, make_user_days, recent_days
 from copilot_lib.fake_github.server import env_for_app
-from copilot_lib.history import Entity, History, load_store
+from copilot_lib.history import Entity, History
+from copilot_lib.history_tables import load_store
 from copilot_lib.store import LocalStore, ObjectStore, S3Store
 
 ORG_ID = 4455667
@@ -275,3 +276,18 @@ def test_archive_fails_on_unreadable_store(
     blocker.write_text("not a folder")
     assert main(["archive", "--store", str(blocker / "store")]) == 1
     assert "cannot" in capsys.readouterr().err
+
+
+def test_rebuild_tables_command(github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    since, _ = _range()
+    store = LocalStore(tmp_path / "store")
+    assert main(["archive", "--since", since, "--store", str(store.root)]) == 0
+    before = store_contents(store)
+    day = recent_days(DAYS)[3]
+    store.put(f"tables/user_daily/org=acme/day={day}/part-0.parquet", b"stale")
+    capsys.readouterr()
+
+    assert main(["rebuild-tables", "--org", "acme", "--no-progress", "--store", str(store.root)]) == 0
+
+    assert f"rebuilt the tables of {DAYS} days" in capsys.readouterr().out
+    assert store_contents(store) == before

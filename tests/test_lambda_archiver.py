@@ -17,7 +17,8 @@ from history_fixtures import FaultProxy, new_bucket
 from copilot_lib.archive import ArchiveFailedError
 from copilot_lib.fake_github import FakeGitHub, Fault
 from copilot_lib.fake_github.samples import make_org_day, make_seats, make_teams, make_user_days, recent_days
-from copilot_lib.history import History, load_store
+from copilot_lib.history import History
+from copilot_lib.history_tables import load_store
 from copilot_lib.store import S3Store, s3_client
 from lambda_archiver.handler import handler
 

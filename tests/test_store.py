@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,7 +16,8 @@ from history_fixtures import TODAY, FakeSource, Fault, FaultProxy, new_bucket, s
 
 from copilot_lib.archive import GAP_AFTER_DAYS, ArchiveFailedError, archive, plan_days
 from copilot_lib.errors import AuthenticationError, StoreError
-from copilot_lib.history import DayOutcome, Entity, History, day_status, load_store
+from copilot_lib.history import DayOutcome, Entity, History
+from copilot_lib.history_tables import day_status, load_store
 from copilot_lib.store import LocalStore, ObjectStore, S3Store, s3_client
 from copilot_lib.tables import build_tables
 
@@ -515,3 +517,29 @@ def test_enterprise_partition(tmp_path: Any) -> None:
     assert f"tables/user_daily/enterprise=octo/day={day}/part-0.parquet" in store.list("tables/")
     assert History(store).stored_days(octo) == {TODAY - timedelta(days=offset) for offset in range(1, DATA_DAYS + 1)}
     assert set(load_store(store).frames["user_daily"]["enterprise"]) == {"octo"}
+
+
+def test_rebuild_day_from_raw_parts(store: ObjectStore, reference: dict[str, Any]) -> None:
+    run(store, FakeSource(days=DATA_DAYS))
+    day = TODAY - timedelta(days=2)
+    history = History(store)
+    table = f"tables/user_daily/org=acme/day={day}/part-0.parquet"
+    store.put(table, b"stale bytes from an older table builder")
+
+    with_rows = history.rebuild_day(ACME, day)
+
+    assert with_rows == len(history.manifest(ACME, day).tables)  # type: ignore[union-attr]
+    assert store_contents(store) == reference
+
+
+def test_rebuild_day_rejects_changed_raw_parts(store: ObjectStore) -> None:
+    run(store, FakeSource(days=DATA_DAYS))
+    day = TODAY - timedelta(days=2)
+    raw = f"raw/org=acme/report=users-1-day/day={day}/part-0.ndjson.gz"
+    store.put(raw, gzip.compress(b'{"day": "x"}\n'))
+    before = store_contents(store)
+
+    with pytest.raises(StoreError, match="do not match"):
+        History(store).rebuild_day(ACME, day)
+
+    assert store_contents(store) == before

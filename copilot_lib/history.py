@@ -230,7 +230,7 @@ class History:
                 if table not in files and table in template:
                     files[table] = parquet_bytes(template[table])
         # NOTE: a replacement with fewer parts leaves the old higher-numbered parts in place,
-        # because stored objects are never deleted. The manifest's part count tells which are current.
+        # because stored objects are never deleted. The manifest's part count gives the current ones.
         for name, parts in reports.items():
             for number, part in enumerate(parts):
                 self.store.put(raw_key(entity, name, day, number), compress(part))

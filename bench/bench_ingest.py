@@ -202,7 +202,7 @@ def main() -> None:
             load_before = os.getloadavg()[0]
             result = run_phase(name, folder, args.baseline_rows)
             rate = result["records"] / result["seconds"]
-            # Other processes share the cores; the load average says how much.
+            # Other processes share the cores, and the load average shows how much.
             load = f"load {load_before:.1f}->{os.getloadavg()[0]:.1f}"
             results[name] = rate
             print(

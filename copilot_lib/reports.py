@@ -237,6 +237,8 @@ def read_part_values(path: str | os.PathLike[str], start: int, end: int, first_l
             raw = handle.read(end - start)
     except OSError as exc:
         raise ReportFormatError(f"cannot read the file: {exc}", path=name) from exc
+    if start == 0 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
     for number, line_bytes in enumerate(raw.split(b"\n"), start=first_line):
         line_bytes = line_bytes.strip()
         if not line_bytes:

@@ -200,8 +200,15 @@ def read_report_file(path: str | os.PathLike[str], *, file_span: bool = True) ->
     span, unless ``file_span`` is False, in which case its span stays None.
     """
     file_path = Path(path)
-    name = str(file_path)
-    values: Iterable[tuple[int, Any]] = decode_values(_read_bytes(file_path), name)
+    yield from read_report_bytes(_read_bytes(file_path), str(file_path), file_span=file_span)
+
+
+def read_report_bytes(raw: bytes, name: str, *, file_span: bool = True) -> Iterator[Record]:
+    """Yield every record in a report file's uncompressed bytes, as :func:`read_report_file` does.
+
+    ``name`` stands for the file in provenance and messages, e.g. the key of a stored object.
+    """
+    values: Iterable[tuple[int, Any]] = decode_values(raw, name)
     fallback_span = None
     if file_span:
         values = list(values)

@@ -4,14 +4,15 @@ The notebook served by Voilà only calls :func:`show`; everything else lives her
 can be tested without a browser. Widgets carry CSS classes (``copilot-*``) that tests and
 themes select on.
 
-Charts are ``go.FigureWidget`` objects built from a complete first figure and changed
-afterwards only inside ``batch_update()``: a figure widget that was filled after creation
-drew an empty plot on its first load in Voilà 0.5 with plotly 7.
+Each chart is an ``Output`` widget whose outputs are replaced by a complete Plotly mime
+bundle (see :class:`Chart`). Nothing calls ``display()`` inside an ``Output`` context while
+the notebook runs, because that left Voilà 0.5 pages stuck at "Executing" on some loads.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 import sys
@@ -192,15 +193,33 @@ def chart_builders(tables: Tables) -> dict[str, FigureBuilder]:
     }
 
 
-def replace_figure(target: go.FigureWidget, figure: go.Figure) -> None:
-    """Copy the data, title, annotations and height of ``figure`` into ``target`` at once."""
-    with target.batch_update():
-        for trace, new in zip(target.data, figure.data, strict=True):
-            trace.x = new.x
-            trace.y = new.y
-        target.layout.title.text = figure.layout.title.text
-        target.layout.annotations = figure.layout.annotations
-        target.layout.height = figure.layout.height
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+class Chart:
+    """A Plotly figure on the page, drawn by JupyterLab's Plotly renderer in an Output widget.
+
+    The figure travels as a Plotly mime bundle assigned to ``Output.outputs``. A
+    ``go.FigureWidget`` would also work, but each one carries plotly.js (about 5 MB) in its
+    widget state, which slowed the first page load by seconds per chart.
+    """
+
+    def __init__(self, name: str, figure: go.Figure):
+        self.name = name
+        self.output = widgets.Output(layout=widgets.Layout(width="100%"))
+        self.output.add_class("copilot-chart")
+        self.output.add_class(f"copilot-chart-{name}")
+        self.figure = figure
+        self.show(figure)
+
+    def show(self, figure: go.Figure) -> None:
+        """Replace the drawn figure with ``figure``."""
+        self.figure = figure
+        spec = json.loads(figure.to_json())
+        spec["config"] = PLOTLY_CONFIG
+        bundle = {PLOTLY_MIME: spec, "text/plain": f"<{figure.layout.title.text} chart>"}
+        self.output.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
 
 
 class Dashboard:
@@ -212,7 +231,7 @@ class Dashboard:
         self.header = widgets.HTML(style + "<h1>GitHub Copilot usage</h1>")
         self.banner = widgets.HTML(self._banner_text(), layout=widgets.Layout(width="100%"))
         self.banner.add_class("copilot-banner" if source.demo else "copilot-source")
-        self.figures: dict[str, go.FigureWidget] = {}
+        self.figures: dict[str, Chart] = {}
 
         if source.tables is None:
             self.widget = self._error_view(source.error or "no data")
@@ -238,7 +257,7 @@ class Dashboard:
                 self.controls,
                 self.status,
                 self.kpis,
-                *self.figures.values(),
+                *(chart.output for chart in self.figures.values()),
             ],
             layout=widgets.Layout(width="100%"),
         )
@@ -289,10 +308,7 @@ class Dashboard:
 
     def _build_figures(self) -> None:
         for name, build in self.builders.items():
-            figure = go.FigureWidget(build(self.tables, self.first, self.last))
-            figure.add_class("copilot-chart")
-            figure.add_class(f"copilot-chart-{name}")
-            self.figures[name] = figure
+            self.figures[name] = Chart(name, build(self.tables, self.first, self.last))
 
     def select_last(self, days: int) -> None:
         """Set the range to the last ``days`` days of the data (0: the whole range)."""
@@ -325,8 +341,8 @@ class Dashboard:
             return
         self.status.value = ""
         self.kpis.value = render_kpis(metrics.kpis(self.tables, since, until))
-        for name, figure in self.figures.items():
-            replace_figure(figure, self.builders[name](self.tables, since, until))
+        for name, chart in self.figures.items():
+            chart.show(self.builders[name](self.tables, since, until))
 
 
 def log_to_server() -> None:

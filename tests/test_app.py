@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
-import plotly.graph_objects as go
 import pytest
 
 from copilot_lib import app, metrics
@@ -60,24 +60,30 @@ def test_samples_kpis_cover_whole_range(samples_dashboard: app.Dashboard) -> Non
     assert kpi_value(samples_dashboard, "acceptance_rate") == "74.1%"
 
 
-def test_charts_are_figure_widgets(samples_dashboard: app.Dashboard) -> None:
-    figures = samples_dashboard.figures
+def test_charts_are_plotly_bundles(samples_dashboard: app.Dashboard) -> None:
+    charts = samples_dashboard.figures
 
-    assert list(figures) == ["active-users", "activity", "by-feature", "by-ide", "by-language"]
-    for name, figure in figures.items():
-        assert isinstance(figure, go.FigureWidget)
-        assert f"copilot-chart-{name}" in figure._dom_classes
-        assert all(len(trace.x) > 0 for trace in figure.data if trace.x is not None)
+    assert list(charts) == ["active-users", "activity", "by-feature", "by-ide", "by-language"]
+    for name, chart in charts.items():
+        assert f"copilot-chart-{name}" in chart.output._dom_classes
+        assert chart.output in samples_dashboard.widget.children
+        (output,) = chart.output.outputs
+        spec = output["data"][app.PLOTLY_MIME]
+        assert len(spec["data"]) == len(chart.figure.data)
+        assert spec["layout"]["title"]["text"] == chart.figure.layout.title.text
+        json.dumps(output, allow_nan=False)
 
 
 def test_range_change_updates_kpis_and_charts() -> None:
     dashboard = app.Dashboard(app.load_source({"COPILOT_DATA_DIR": str(SAMPLES)}))
-    days_before = len(dashboard.figures["active-users"].data[0].x)
+    chart = dashboard.figures["active-users"]
+    days_before = len(chart.output.outputs[0]["data"][app.PLOTLY_MIME]["data"][0]["x"])
 
     dashboard.since.value = date(2026, 4, 19)
 
     assert kpi_value(dashboard, "interactions") != "2,489"
-    assert len(dashboard.figures["active-users"].data[0].x) == 7 < days_before
+    days_after = len(chart.output.outputs[0]["data"][app.PLOTLY_MIME]["data"][0]["x"])
+    assert days_after == 7 < days_before
     assert "2026-04-19 to 2026-04-25" in dashboard.kpis.value
 
 

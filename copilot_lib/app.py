@@ -1,40 +1,42 @@
-"""The dashboard as ipywidgets: data source, date-range controls, KPI cards and charts.
+"""The dashboard as ipywidgets: data source, global controls and a tab per view.
 
 The notebook served by Voilà only calls :func:`show`; everything else lives here so it
 can be tested without a browser. Widgets carry CSS classes (``copilot-*``) that tests and
 themes select on.
 
 Each chart is an ``Output`` widget whose outputs are replaced by a complete Plotly mime
-bundle (see :class:`Chart`). Nothing calls ``display()`` inside an ``Output`` context while
-the notebook runs, because that left Voilà 0.5 pages stuck at "Executing" on some loads.
+bundle (see :class:`copilot_lib.components.Chart`). Nothing calls ``display()`` inside an
+``Output`` context while the notebook runs, because that left Voilà 0.5 pages stuck at
+"Executing" on some loads.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import logging
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
-from copilot_lib import charts, config, demo, metrics
+from copilot_lib import cards, config, demo, metrics, summaries, views
+from copilot_lib.components import Chart
 from copilot_lib.errors import CopilotDashboardError
 from copilot_lib.tables import Tables, load_folder
+from copilot_lib.theme import Theme, load_theme
 
 logger = logging.getLogger(__name__)
 
 DEMO_USERS = 60
 DEMO_DAYS = 90
 PRESETS = (("Last 7 days", 7), ("Last 28 days", 28), ("Whole range", 0))
+GRAIN_OPTIONS = (("Day", "day"), ("ISO week", "week"), ("Month", "month"))
 
 STYLESHEET = Path(__file__).with_name("assets") / "dashboard.css"
 
@@ -90,154 +92,59 @@ def load_source(environ: Mapping[str, str] | None = None) -> Source:
         )
 
 
-def _number(value: int | float | None) -> str:
-    return "n/a" if value is None else f"{value:,.0f}"
+class OverviewView(views.ChartsView):
+    """KPI cards with their change against the previous period, and activity over time."""
+
+    def __init__(self) -> None:
+        super().__init__("Overview", views.overview_charts())
+        self.kpis = widgets.HTML(layout=widgets.Layout(width="100%"))
+        self.kpis.add_class("copilot-kpis")
+        self.widget.children = (self.kpis, *self.widget.children)
+
+    def refresh(self, tables: Tables, selection: views.Selection) -> None:
+        current = metrics.kpis(tables, selection.since, selection.until)
+        before_since, before_until = summaries.previous_window(selection.since, selection.until)
+        first, _ = metrics.data_range(tables)
+        previous = None
+        if first is not None and before_since >= first:
+            previous = metrics.kpis(tables, before_since, before_until)
+        self.kpis.value = cards.render_kpis(current, previous)
+        super().refresh(tables, selection)
 
 
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
-
-
-def kpi_cards(values: metrics.Kpis) -> list[tuple[str, str, str, str]]:
-    """Return (key, label, value text, note) for each KPI card, numbers formatted as text."""
-    last_day = values.until.isoformat() if values.until else "the last day"
-    rate_note = (
-        "acceptances / generations"
-        if values.acceptance_rate is not None
-        else "no code generations in range"
-    )
+def build_views() -> list[views.View]:
+    """Return every view, in tab order."""
     return [
-        (
-            "daily_active_users",
-            "Daily active users",
-            _number(values.daily_active_users),
-            f"on {last_day}",
-        ),
-        (
-            "weekly_active_users",
-            "Weekly active users",
-            _number(values.weekly_active_users),
-            f"7 days to {last_day}",
-        ),
-        (
-            "monthly_active_users",
-            "Monthly active users",
-            _number(values.monthly_active_users),
-            f"28 days to {last_day}",
-        ),
-        (
-            "unique_active_users",
-            "Distinct active users",
-            _number(values.unique_active_users),
-            "in the range",
-        ),
-        ("acceptance_rate", "Acceptance rate", _percent(values.acceptance_rate), rate_note),
-        ("interactions", "Interactions", _number(values.interactions), "in the range"),
-        ("loc_added", "Lines added", _number(values.loc_added), "in the range"),
-        ("loc_deleted", "Lines deleted", _number(values.loc_deleted), "in the range"),
+        OverviewView(),
+        views.features_view(),
+        views.languages_view(),
+        *views.missing_views(),
+        views.UsersView(),
+        views.HealthView(),
     ]
 
 
-def render_kpis(values: metrics.Kpis) -> str:
-    """Render the KPI cards as HTML text (not images), one labelled group per card."""
-    cards = []
-    for key, label, text, note in kpi_cards(values):
-        cards.append(
-            f'<div class="copilot-kpi" role="group" aria-label="{html.escape(label)}"'
-            f' data-kpi="{key}">'
-            f'<p class="copilot-kpi-label">{html.escape(label)}</p>'
-            f'<p class="copilot-kpi-value">{html.escape(text)}</p>'
-            f'<p class="copilot-kpi-note">{html.escape(note)}</p></div>'
-        )
-    missing = (
-        f" {values.days_missing} days without data are drawn as gaps."
-        if values.days_missing
-        else ""
-    )
-    summary = (
-        f"<p>{values.since} to {values.until}: {values.days_covered} days with data.{missing}</p>"
-    )
-    return f'<div class="copilot-kpi-grid">{"".join(cards)}</div>{summary}'
+class Dashboard:
+    """The widget tree of the dashboard for one data source.
 
-
-FigureBuilder = Callable[[Tables, date, date], go.Figure]
-
-
-def _active_users(tables: Tables, since: date, until: date) -> go.Figure:
-    return charts.active_users_figure(metrics.active_users_series(tables, since, until))
-
-
-def _activity(tables: Tables, since: date, until: date) -> go.Figure:
-    return charts.activity_figure(metrics.daily_series(tables, since, until))
-
-
-def _breakdown(table: str, dimension: str, title: str) -> FigureBuilder:
-    def build(tables: Tables, since: date, until: date) -> go.Figure:
-        totals = metrics.breakdown_totals(tables[table], dimension, since, until)
-        return charts.breakdown_figure(totals, dimension, title)
-
-    return build
-
-
-def chart_builders(tables: Tables) -> dict[str, FigureBuilder]:
-    """Return the builder of each chart, by name, reading entity or user breakdowns."""
-    prefix = "entity" if tables.has_entity_records() else "user"
-    return {
-        "active-users": _active_users,
-        "activity": _activity,
-        "by-feature": _breakdown(f"{prefix}_by_feature", "feature", "Activity by feature"),
-        "by-ide": _breakdown(f"{prefix}_by_ide", "ide", "Activity by IDE"),
-        "by-language": _breakdown(
-            f"{prefix}_by_language_feature", "language", "Activity by language"
-        ),
-    }
-
-
-PLOTLY_MIME = "application/vnd.plotly.v1+json"
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
-
-
-class Chart:
-    """A Plotly figure on the page, drawn by JupyterLab's Plotly renderer in an Output widget.
-
-    The figure travels as a Plotly mime bundle assigned to ``Output.outputs``. A
-    ``go.FigureWidget`` would also work, but each one carries plotly.js (about 5 MB) in its
-    widget state, which slowed the first page load by seconds per chart.
+    Only the selected tab is redrawn when a control changes; the others are redrawn when
+    they are next selected.
     """
 
-    def __init__(self, name: str, figure: go.Figure):
-        self.name = name
-        self.output = widgets.Output(layout=widgets.Layout(width="100%"))
-        self.output.add_class("copilot-chart")
-        self.output.add_class(f"copilot-chart-{name}")
-        self.figure = figure
-        self.show(figure)
-
-    def show(self, figure: go.Figure) -> None:
-        """Replace the drawn figure with ``figure``."""
-        self.figure = figure
-        spec = json.loads(figure.to_json())
-        spec["config"] = PLOTLY_CONFIG
-        bundle = {PLOTLY_MIME: spec, "text/plain": f"<{figure.layout.title.text} chart>"}
-        self.output.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
-
-
-class Dashboard:
-    """The widget tree of the dashboard for one data source."""
-
-    def __init__(self, source: Source):
+    def __init__(self, source: Source, theme: Theme | None = None, today: date | None = None):
         self.source = source
-        style = f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
-        self.header = widgets.HTML(style + "<h1>GitHub Copilot usage</h1>")
+        self.theme = theme or Theme()
+        self.today = today or date.today()
+        self.header = widgets.HTML(self._header_html())
+        self.header.add_class("copilot-header")
         self.banner = widgets.HTML(self._banner_text(), layout=widgets.Layout(width="100%"))
         self.banner.add_class("copilot-banner" if source.demo else "copilot-source")
-        self.figures: dict[str, Chart] = {}
+        self.views: list[views.View] = []
 
         if source.tables is None:
             self.widget = self._error_view(source.error or "no data")
             return
         self.tables = source.tables
-        self.builders = chart_builders(self.tables)
         first, last = metrics.data_range(self.tables)
         if first is None or last is None:
             self.widget = self._error_view("the data source holds no day records")
@@ -245,32 +152,34 @@ class Dashboard:
         self.first, self.last = first, last
 
         self._build_controls()
-        self.kpis = widgets.HTML(layout=widgets.Layout(width="100%"))
-        self.kpis.add_class("copilot-kpis")
-        self._build_figures()
-        self.kpis.value = render_kpis(metrics.kpis(self.tables, self.first, self.last))
+        self.views = build_views()
+        self._stale = set(range(len(self.views)))
+        self.tabs = widgets.Tab(children=[view.widget for view in self.views])
+        self.tabs.titles = tuple(view.title for view in self.views)
+        self.tabs.add_class("copilot-tabs")
+        self.tabs.observe(self._on_tab, names="selected_index")
+        self.refresh()
 
         self.widget = widgets.VBox(
-            [
-                self.header,
-                self.banner,
-                self.controls,
-                self.status,
-                self.kpis,
-                *(chart.output for chart in self.figures.values()),
-            ],
+            [self.header, self.banner, self.controls, self.status, self.tabs],
             layout=widgets.Layout(width="100%"),
         )
         self.widget.add_class("copilot-dashboard")
 
+    def _header_html(self) -> str:
+        style = f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
+        name = html.escape(self.theme.name)
+        logo = ""
+        if self.theme.logo_data_uri:
+            logo = f'<img class="copilot-logo" src="{self.theme.logo_data_uri}" alt="{name} logo">'
+        return f'{style}<header class="copilot-title">{logo}<h1>{name}</h1></header>'
+
     def _banner_text(self) -> str:
-        prefix = "<strong>Demo data.</strong> " if self.source.demo else ""
-        label = (
-            html.escape(self.source.label.removeprefix("Demo data: "))
-            if self.source.demo
-            else html.escape(self.source.label)
-        )
-        return f'<p role="note">{prefix}{label}</p>'
+        label = html.escape(self.source.label)
+        if self.source.demo:
+            label = label.removeprefix("Demo data: ")
+            return f'<p role="note"><strong>Demo data.</strong> {label}</p>'
+        return f'<p role="note">{label}</p>'
 
     def _error_view(self, message: str) -> widgets.VBox:
         panel = widgets.HTML(
@@ -296,19 +205,37 @@ class Dashboard:
             button.add_class("copilot-preset")
             button.on_click(lambda _button, days=days: self.select_last(days))
             buttons.append(button)
+        self.grain = widgets.Dropdown(
+            description="Grain", options=GRAIN_OPTIONS, value=summaries.GRAIN_DAY, style=style
+        )
+        self.grain.add_class("copilot-grain")
+        self.weekdays_only = widgets.Checkbox(
+            description="Exclude weekends", value=False, indent=False
+        )
+        self.weekdays_only.add_class("copilot-weekdays")
+        self.hide_unknown = widgets.Checkbox(description="Hide unknown", value=False, indent=False)
+        self.hide_unknown.add_class("copilot-hide-unknown")
         self.status = widgets.HTML()
         self.status.add_class("copilot-status")
         self._updating = False
-        self.since.observe(self._on_range, names="value")
-        self.until.observe(self._on_range, names="value")
-        self.controls = widgets.HBox(
-            [self.since, self.until, *buttons], layout=widgets.Layout(flex_flow="row wrap")
+        for control in (self.since, self.until, self.grain, self.weekdays_only, self.hide_unknown):
+            control.observe(self._on_control, names="value")
+        wrap = widgets.Layout(flex_flow="row wrap", align_items="center")
+        self.controls = widgets.VBox(
+            [
+                widgets.HBox([self.since, self.until, *buttons], layout=wrap),
+                widgets.HBox([self.grain, self.weekdays_only, self.hide_unknown], layout=wrap),
+            ]
         )
         self.controls.add_class("copilot-controls")
 
-    def _build_figures(self) -> None:
-        for name, build in self.builders.items():
-            self.figures[name] = Chart(name, build(self.tables, self.first, self.last))
+    def charts(self) -> dict[str, Chart]:
+        """Return every chart of every view, by name."""
+        found = {}
+        for view in self.views:
+            for name, panel in getattr(view, "panels", {}).items():
+                found[name] = panel.chart
+        return found
 
     def select_last(self, days: int) -> None:
         """Set the range to the last ``days`` days of the data (0: the whole range)."""
@@ -325,24 +252,49 @@ class Dashboard:
             self._updating = False
         self.refresh()
 
-    def _on_range(self, _change: Mapping[str, Any]) -> None:
+    def _on_control(self, _change: Mapping[str, Any]) -> None:
         if not self._updating:
             self.refresh()
 
-    def refresh(self) -> None:
-        """Recompute the KPIs and every chart for the selected range."""
+    def _on_tab(self, change: Mapping[str, Any]) -> None:
+        index = change["new"]
+        if index is not None and index in self._stale:
+            self._refresh_view(index)
+
+    def selection(self) -> views.Selection | None:
+        """Return the current selection, or None when the date range is invalid."""
         since, until = self.since.value, self.until.value
         if since is None or until is None:
             self.status.value = '<p role="status">Choose both a start and an end date.</p>'
-            return
+            return None
         if since > until:
             message = f"The start date {since} is after the end date {until}: swap them."
             self.status.value = f'<p role="status">{message}</p>'
-            return
+            return None
         self.status.value = ""
-        self.kpis.value = render_kpis(metrics.kpis(self.tables, since, until))
-        for name, chart in self.figures.items():
-            chart.show(self.builders[name](self.tables, since, until))
+        return views.Selection(
+            since=since,
+            until=until,
+            today=self.today,
+            grain=self.grain.value,
+            weekdays_only=self.weekdays_only.value,
+            hide_unknown=self.hide_unknown.value,
+            colors=self.theme.colors,
+        )
+
+    def refresh(self) -> None:
+        """Redraw the selected view now and mark the others for redrawing when selected."""
+        if self.selection() is None:
+            return
+        self._stale = set(range(len(self.views)))
+        self._refresh_view(self.tabs.selected_index or 0)
+
+    def _refresh_view(self, index: int) -> None:
+        selection = self.selection()
+        if selection is None:
+            return
+        self.views[index].refresh(self.tables, selection)
+        self._stale.discard(index)
 
 
 def log_to_server() -> None:
@@ -367,4 +319,9 @@ def log_to_server() -> None:
 def show(environ: Mapping[str, str] | None = None) -> widgets.Widget:
     """Load the data source and return the dashboard widget for the notebook to display."""
     log_to_server()
-    return Dashboard(load_source(environ)).widget
+    try:
+        theme = load_theme(environ)
+    except CopilotDashboardError as exc:
+        logger.warning("using the default theme: %s", exc)
+        theme = Theme()
+    return Dashboard(load_source(environ), theme).widget

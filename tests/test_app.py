@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot_lib import app, metrics
+from copilot_lib import app, cards, metrics
+from copilot_lib.components import PLOTLY_MIME
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmv-samples" / "reports"
 
@@ -18,8 +19,14 @@ def samples_dashboard() -> app.Dashboard:
     return app.Dashboard(app.load_source({"COPILOT_DATA_DIR": str(SAMPLES)}))
 
 
+def overview(dashboard: app.Dashboard) -> app.OverviewView:
+    view = dashboard.views[0]
+    assert isinstance(view, app.OverviewView)
+    return view
+
+
 def kpi_value(dashboard: app.Dashboard, key: str) -> str:
-    html = dashboard.kpis.value
+    html = overview(dashboard).kpis.value
     start = html.index(f'data-kpi="{key}"')
     value_start = html.index('class="copilot-kpi-value">', start) + len(
         'class="copilot-kpi-value">'
@@ -61,14 +68,17 @@ def test_samples_kpis_cover_whole_range(samples_dashboard: app.Dashboard) -> Non
 
 
 def test_charts_are_plotly_bundles(samples_dashboard: app.Dashboard) -> None:
-    charts = samples_dashboard.figures
+    charts = samples_dashboard.charts()
 
-    assert list(charts) == ["active-users", "activity", "by-feature", "by-ide", "by-language"]
+    assert set(charts) == {"active-users", "activity", "by-feature", "by-ide", "by-language"}
+    for index in range(len(samples_dashboard.views)):
+        samples_dashboard.tabs.selected_index = index
+    samples_dashboard.tabs.selected_index = 0
     for name, chart in charts.items():
         assert f"copilot-chart-{name}" in chart.output._dom_classes
-        assert chart.output in samples_dashboard.widget.children
+        assert chart.figure is not None
         (output,) = chart.output.outputs
-        spec = output["data"][app.PLOTLY_MIME]
+        spec = output["data"][PLOTLY_MIME]
         assert len(spec["data"]) == len(chart.figure.data)
         assert spec["layout"]["title"]["text"] == chart.figure.layout.title.text
         json.dumps(output, allow_nan=False)
@@ -76,15 +86,15 @@ def test_charts_are_plotly_bundles(samples_dashboard: app.Dashboard) -> None:
 
 def test_range_change_updates_kpis_and_charts() -> None:
     dashboard = app.Dashboard(app.load_source({"COPILOT_DATA_DIR": str(SAMPLES)}))
-    chart = dashboard.figures["active-users"]
-    days_before = len(chart.output.outputs[0]["data"][app.PLOTLY_MIME]["data"][0]["x"])
+    chart = dashboard.charts()["active-users"]
+    days_before = len(chart.output.outputs[0]["data"][PLOTLY_MIME]["data"][0]["x"])
 
     dashboard.since.value = date(2026, 4, 19)
 
     assert kpi_value(dashboard, "interactions") != "2,489"
-    days_after = len(chart.output.outputs[0]["data"][app.PLOTLY_MIME]["data"][0]["x"])
+    days_after = len(chart.output.outputs[0]["data"][PLOTLY_MIME]["data"][0]["x"])
     assert days_after == 7 < days_before
-    assert "2026-04-19 to 2026-04-25" in dashboard.kpis.value
+    assert "2026-04-19 to 2026-04-25" in overview(dashboard).kpis.value
 
 
 def test_preset_selects_last_days() -> None:
@@ -100,12 +110,12 @@ def test_preset_selects_last_days() -> None:
 
 def test_reversed_range_shows_message() -> None:
     dashboard = app.Dashboard(app.load_source({"COPILOT_DATA_DIR": str(SAMPLES)}))
-    kpis_before = dashboard.kpis.value
+    kpis_before = overview(dashboard).kpis.value
 
     dashboard.since.value = dashboard.until.value + timedelta(days=1)
 
     assert "after the end date" in dashboard.status.value
-    assert dashboard.kpis.value == kpis_before
+    assert overview(dashboard).kpis.value == kpis_before
 
 
 def test_no_generations_shows_rate_as_not_available() -> None:
@@ -115,7 +125,7 @@ def test_no_generations_shows_rate_as_not_available() -> None:
     dashboard.set_range(date(2026, 3, 29), date(2026, 3, 29))
 
     assert kpi_value(dashboard, "acceptance_rate") == "n/a"
-    assert "no code generations in range" in dashboard.kpis.value
+    assert "no code generations in range" in overview(dashboard).kpis.value
 
 
 def test_missing_folder_shows_message_panel(tmp_path: Path) -> None:
@@ -127,7 +137,7 @@ def test_missing_folder_shows_message_panel(tmp_path: Path) -> None:
     assert "copilot-error" in panel._dom_classes
     assert "does not exist" in panel.value
     assert "Traceback" not in panel.value
-    assert dashboard.figures == {}
+    assert dashboard.views == []
 
 
 def test_malformed_file_shows_file_and_line(tmp_path: Path) -> None:
@@ -161,7 +171,7 @@ def test_kpi_cards_show_missing_as_na() -> None:
         loc_deleted=None,
     )
 
-    html = app.render_kpis(values)
+    html = cards.render_kpis(values)
 
     assert html.count('class="copilot-kpi"') == 8
     assert "1,234,567" in html

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
-from copilot_lib import app, charts, metrics
+from copilot_lib import app, charts, metrics, views
 from copilot_lib.tables import Tables, load_folder
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmv-samples" / "reports"
@@ -98,33 +100,71 @@ def test_breakdown_figure_by_ide_keeps_every_ide(samples: Tables) -> None:
     assert figure.layout.title.text == "Activity by IDE"
 
 
-@pytest.mark.parametrize(
-    "builder", ["active-users", "activity", "by-feature", "by-ide", "by-language"]
-)
-def test_empty_range_says_no_data(demo: Tables, builder: str) -> None:
-    build = app.chart_builders(demo)[builder]
+SPECS = {
+    spec.name: spec
+    for spec in [
+        *views.overview_charts(),
+        *views.features_view().specs,
+        *views.languages_view().specs,
+    ]
+}
+
+
+def build(tables: Tables, name: str, since: date, until: date, **controls: Any) -> go.Figure:
+    selection = views.Selection(since=since, until=until, today=until, **controls)
+    spec = SPECS[name]
+    return spec.figure(spec.frame(tables, selection), selection)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_empty_range_says_no_data(demo: Tables, name: str) -> None:
     first, _ = metrics.data_range(demo)
     assert first is not None
     before = date(first.year - 1, 1, 1)
 
-    figure = build(demo, before, date(first.year - 1, 1, 2))
+    figure = build(demo, name, before, date(first.year - 1, 1, 2))
 
     assert [note.text for note in figure.layout.annotations] == [charts.NO_DATA]
 
 
-@pytest.mark.parametrize(
-    "builder", ["active-users", "activity", "by-feature", "by-ide", "by-language"]
-)
-def test_builders_keep_trace_count(demo: Tables, builder: str) -> None:
-    build = app.chart_builders(demo)[builder]
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_builders_keep_trace_count(demo: Tables, name: str) -> None:
     first, last = metrics.data_range(demo)
     assert first is not None and last is not None
 
-    whole = build(demo, first, last)
-    one_day = build(demo, last, last)
+    whole = build(demo, name, first, last)
+    one_day = build(demo, name, last, last)
 
     assert len(whole.data) == len(one_day.data) >= 2
     assert whole.layout.annotations == ()
+
+
+@pytest.mark.parametrize("grain", ["week", "month"])
+def test_grain_sums_counters_per_period(samples: Tables, grain: str) -> None:
+    daily = build(samples, "activity", date(2026, 3, 29), date(2026, 4, 25))
+    coarse = build(samples, "activity", date(2026, 3, 29), date(2026, 4, 25), grain=grain)
+
+    assert len(coarse.data[0].x) < len(daily.data[0].x)
+    assert np.nansum(coarse.data[0].y) == np.nansum(daily.data[0].y)
+
+
+def test_weekdays_only_drops_weekends(samples: Tables) -> None:
+    figure = build(samples, "activity", date(2026, 4, 13), date(2026, 4, 26), weekdays_only=True)
+
+    days = pd.to_datetime(pd.Series(figure.data[0].x))
+    assert len(days) == 10
+    assert (days.dt.day_of_week < 5).all()
+
+
+def test_hide_unknown_removes_unknown_language(demo: Tables) -> None:
+    first, last = metrics.data_range(demo)
+    assert first is not None and last is not None
+
+    shown = build(demo, "by-language", first, last)
+    hidden = build(demo, "by-language", first, last, hide_unknown=True)
+
+    assert "unknown" in shown.data[1].y
+    assert "unknown" not in hidden.data[1].y
 
 
 def test_palette_is_okabe_ito() -> None:

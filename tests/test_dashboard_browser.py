@@ -6,6 +6,8 @@ to 127.0.0.1 is blocked, so the page must work without internet access.
 
 from __future__ import annotations
 
+import base64
+import csv
 import os
 import signal
 import socket
@@ -34,7 +36,11 @@ CHROMIUM_ARGS = [
 START_TIMEOUT_S = 90
 FIRST_CHART_TIMEOUT_MS = 60_000
 UPDATE_TIMEOUT_MS = 30_000
-CHARTS = ("active-users", "activity", "by-feature", "by-ide", "by-language")
+OVERVIEW_CHARTS = ("active-users", "activity")
+VIEW_CHARTS = {
+    "Features and modes": ("by-feature",),
+    "Languages and IDEs": ("by-language", "by-ide"),
+}
 
 # True once every chart of the page has at least one trace path with a non-empty outline.
 TRACES_DRAWN = """(names) => names.every((name) => {
@@ -175,7 +181,7 @@ def page(browser: Browser, voila_url: str, blocked: list[str]) -> Iterator[Page]
 
 def open_dashboard(page: Page, url: str) -> None:
     page.goto(url, wait_until="commit")
-    page.wait_for_function(TRACES_DRAWN, arg=list(CHARTS), timeout=FIRST_CHART_TIMEOUT_MS)
+    page.wait_for_function(TRACES_DRAWN, arg=list(OVERVIEW_CHARTS), timeout=FIRST_CHART_TIMEOUT_MS)
 
 
 def kpi_text(page: Page, key: str) -> str:
@@ -234,6 +240,61 @@ def test_preset_button_selects_last_week(page: Page, voila_url: str) -> None:
         time.sleep(0.2)
         since_value = since.input_value()
     assert since_value == "2026-04-19"
+
+
+def test_every_view_draws_its_charts(page: Page, voila_url: str) -> None:
+    open_dashboard(page, voila_url)
+
+    for title, names in VIEW_CHARTS.items():
+        page.get_by_role("tab", name=title).click()
+        page.wait_for_function(TRACES_DRAWN, arg=list(names), timeout=UPDATE_TIMEOUT_MS)
+    for title in ("Pull requests", "Seats", "Teams"):
+        page.get_by_role("tab", name=title).click()
+        assert page.locator(".copilot-missing:visible").inner_text().startswith("No ")
+    page.get_by_role("tab", name="Data health").click()
+    health = page.locator(".copilot-table-data-health table")
+    health.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    assert "Days without data" in health.inner_text()
+    assert "Traceback" not in page.inner_text("body")
+
+
+def test_pseudonymise_removes_logins(page: Page, voila_url: str) -> None:
+    open_dashboard(page, voila_url)
+    page.get_by_role("tab", name="Users").click()
+    table = page.locator(".copilot-table-users table")
+    table.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    logins = {"octocat", "hubot"}
+    assert logins <= set(table.inner_text().split())
+
+    page.get_by_label("Pseudonymise logins").check()
+
+    page.wait_for_function(
+        "() => !document.querySelector('.copilot-table-users').innerText.includes('octocat')",
+        timeout=UPDATE_TIMEOUT_MS,
+    )
+    text = page.inner_text("body")
+    csv_href = page.get_attribute(".copilot-table-users a.copilot-csv", "href") or ""
+    csv_text = base64.b64decode(csv_href.split(",", 1)[1]).decode()
+    for login in logins:
+        assert login not in text
+        assert login not in csv_text
+    assert "user-" in csv_text
+
+
+def test_csv_export_downloads(page: Page, voila_url: str, tmp_path: Path) -> None:
+    open_dashboard(page, voila_url)
+    page.locator(".copilot-table-toggle").first.click()
+    link = page.locator("a.copilot-csv:visible").first
+
+    with page.expect_download(timeout=UPDATE_TIMEOUT_MS) as info:
+        link.click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert info.value.suggested_filename == "active-users.csv"
+    assert len(rows) == 28
+    assert rows[-1]["monthly_active_users"] == "6.0"
 
 
 def test_page_requests_only_loopback(page: Page, voila_url: str, blocked: list[str]) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+PLOTLY_CONFIG = {"displaylogo": False}
 # Rows drawn in a page table; the CSV download always holds every row.
 TABLE_ROWS = 50
 

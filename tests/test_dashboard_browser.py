@@ -42,10 +42,12 @@ VIEW_CHARTS = {
     "Languages and IDEs": ("by-language", "by-ide"),
 }
 
-# True once every chart of the page has at least one trace path with a non-empty outline.
+# True once every named chart is on screen with a visible height and at least one trace path
+# with a non-empty outline.
 TRACES_DRAWN = """(names) => names.every((name) => {
-  const paths = document.querySelectorAll(
-    `.copilot-chart-${name} .trace path`);
+  const chart = document.querySelector(`.copilot-chart-${name}`);
+  if (!chart || chart.getBoundingClientRect().height < 100) return false;
+  const paths = chart.querySelectorAll('.trace path');
   return Array.from(paths).some((p) => (p.getAttribute('d') || '').length > 3);
 })"""
 

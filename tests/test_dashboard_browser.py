@@ -24,6 +24,8 @@ from copilot_lib import serve
 
 pytestmark = pytest.mark.browser
 
+REPO = Path(__file__).resolve().parents[1]
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmv-samples" / "reports"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,6 +39,16 @@ START_TIMEOUT_S = 90
 FIRST_CHART_TIMEOUT_MS = 60_000
 UPDATE_TIMEOUT_MS = 30_000
 OVERVIEW_CHARTS = ("active-users", "activity")
+TAB_TITLES = (
+    "Overview",
+    "Features and modes",
+    "Languages and IDEs",
+    "Pull requests",
+    "Seats",
+    "Teams",
+    "Users",
+    "Data health",
+)
 VIEW_CHARTS = {
     "Features and modes": ("by-feature",),
     "Languages and IDEs": ("by-language", "by-ide"),
@@ -297,6 +309,50 @@ def test_csv_export_downloads(page: Page, voila_url: str, tmp_path: Path) -> Non
     assert info.value.suggested_filename == "active-users.csv"
     assert len(rows) == 28
     assert rows[-1]["monthly_active_users"] == "6.0"
+
+
+def axe_script() -> Path:
+    if AXE.is_file():
+        return AXE
+    reason = f"{AXE} not found: run `npm install --no-save axe-core@4` (make test does)"
+    if os.environ.get("COPILOT_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def serious_violations(page: Page) -> list[str]:
+    results = page.evaluate(
+        """() => axe.run(document, {
+          runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']},
+          resultTypes: ['violations'],
+        })"""
+    )
+    found = []
+    for violation in results["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            targets = [node["target"] for node in violation["nodes"][:5]]
+            found.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}"
+            )
+    return found
+
+
+def test_every_view_passes_axe_scan(page: Page, voila_url: str) -> None:
+    script = axe_script()
+    open_dashboard(page, voila_url)
+    page.add_script_tag(path=str(script))
+
+    problems = {}
+    for title in TAB_TITLES:
+        page.get_by_role("tab", name=title).click()
+        page.locator(".copilot-view:visible").first.wait_for(timeout=UPDATE_TIMEOUT_MS)
+        page.wait_for_timeout(500)
+        found = serious_violations(page)
+        if found:
+            problems[title] = found
+
+    report = "\n".join(f"{title}: {line}" for title, lines in problems.items() for line in lines)
+    assert problems == {}, report
 
 
 def test_page_requests_only_loopback(page: Page, voila_url: str, blocked: list[str]) -> None:

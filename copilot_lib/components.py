@@ -73,11 +73,8 @@ def table_html(frame: pd.DataFrame, caption: str, rows: int = TABLE_ROWS) -> str
         index=False, na_rep="n/a", border=0, classes="copilot-table-grid", escape=True
     )
     more = f" (first {rows} of {len(frame)} rows; the CSV has all)" if len(frame) > rows else ""
-    return body.replace(
-        '<table border="0" class="dataframe copilot-table-grid">',
-        f'<table class="copilot-table-grid"><caption>{html.escape(caption)}{more}</caption>',
-        1,
-    )
+    opening = f'<table class="copilot-table-grid"><caption>{html.escape(caption)}{more}</caption>'
+    return re.sub(r"<table[^>]*>", lambda _match: opening, body, count=1)
 
 
 class Table:

@@ -26,3 +26,25 @@ def test_notebook_has_no_outputs(path: Path) -> None:
             f"{path.name} cell {index} has outputs: clear them before committing"
         )
         assert cell.execution_count is None, f"{path.name} cell {index} has an execution count"
+
+
+def test_explore_notebook_runs_on_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nbclient import NotebookClient
+
+    samples = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmv-samples" / "reports"
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(samples))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "explore.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+
+    errors = [
+        out
+        for cell in notebook.cells
+        for out in cell.get("outputs", [])
+        if out.output_type == "error"
+    ]
+    assert errors == []
+    assert "cmv-samples" in str(notebook.cells[1].outputs)

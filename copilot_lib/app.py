@@ -25,7 +25,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from copilot_lib import cards, config, demo, metrics, summaries, views
+from copilot_lib import cards, config, demo, metrics, summaries, tabs
 from copilot_lib.components import Chart
 from copilot_lib.errors import CopilotDashboardError
 from copilot_lib.tables import Tables, load_folder
@@ -92,16 +92,16 @@ def load_source(environ: Mapping[str, str] | None = None) -> Source:
         )
 
 
-class OverviewView(views.ChartsView):
+class OverviewView(tabs.ChartsView):
     """KPI cards with their change against the previous period, and activity over time."""
 
     def __init__(self) -> None:
-        super().__init__("Overview", views.overview_charts())
-        self.kpis = widgets.HTML(layout=widgets.Layout(width="100%"))
+        super().__init__("Overview", tabs.overview_charts())
+        self.kpis = widgets.HTML()
         self.kpis.add_class("copilot-kpis")
         self.widget.children = (self.kpis, *self.widget.children)
 
-    def refresh(self, tables: Tables, selection: views.Selection) -> None:
+    def refresh(self, tables: Tables, selection: tabs.Selection) -> None:
         current = metrics.kpis(tables, selection.since, selection.until)
         before_since, before_until = summaries.previous_window(selection.since, selection.until)
         first, _ = metrics.data_range(tables)
@@ -112,15 +112,15 @@ class OverviewView(views.ChartsView):
         super().refresh(tables, selection)
 
 
-def build_views() -> list[views.View]:
+def build_views() -> list[tabs.View]:
     """Return every view, in tab order."""
     return [
         OverviewView(),
-        views.features_view(),
-        views.languages_view(),
-        *views.missing_views(),
-        views.UsersView(),
-        views.HealthView(),
+        tabs.features_view(),
+        tabs.languages_view(),
+        *tabs.missing_views(),
+        tabs.UsersView(),
+        tabs.HealthView(),
     ]
 
 
@@ -137,9 +137,9 @@ class Dashboard:
         self.today = today or date.today()
         self.header = widgets.HTML(self._header_html())
         self.header.add_class("copilot-header")
-        self.banner = widgets.HTML(self._banner_text(), layout=widgets.Layout(width="100%"))
+        self.banner = widgets.HTML(self._banner_text())
         self.banner.add_class("copilot-banner" if source.demo else "copilot-source")
-        self.views: list[views.View] = []
+        self.views: list[tabs.View] = []
 
         if source.tables is None:
             self.widget = self._error_view(source.error or "no data")
@@ -154,14 +154,14 @@ class Dashboard:
         self._build_controls()
         self.views = build_views()
         self._stale = set(range(len(self.views)))
-        self.tabs = widgets.Tab(children=[view.widget for view in self.views])
-        self.tabs.titles = tuple(view.title for view in self.views)
-        self.tabs.add_class("copilot-tabs")
-        self.tabs.observe(self._on_tab, names="selected_index")
+        self.tab_widget = widgets.Tab(children=[view.widget for view in self.views])
+        self.tab_widget.titles = tuple(view.title for view in self.views)
+        self.tab_widget.add_class("copilot-tabs")
+        self.tab_widget.observe(self._on_tab, names="selected_index")
         self.refresh()
 
         self.widget = widgets.VBox(
-            [self.header, self.banner, self.controls, self.status, self.tabs],
+            [self.header, self.banner, self.controls, self.status, self.tab_widget],
             layout=widgets.Layout(width="100%"),
         )
         self.widget.add_class("copilot-dashboard")
@@ -261,7 +261,7 @@ class Dashboard:
         if index is not None and index in self._stale:
             self._refresh_view(index)
 
-    def selection(self) -> views.Selection | None:
+    def selection(self) -> tabs.Selection | None:
         """Return the current selection, or None when the date range is invalid."""
         since, until = self.since.value, self.until.value
         if since is None or until is None:
@@ -272,7 +272,7 @@ class Dashboard:
             self.status.value = f'<p role="status">{message}</p>'
             return None
         self.status.value = ""
-        return views.Selection(
+        return tabs.Selection(
             since=since,
             until=until,
             today=self.today,
@@ -287,7 +287,7 @@ class Dashboard:
         if self.selection() is None:
             return
         self._stale = set(range(len(self.views)))
-        self._refresh_view(self.tabs.selected_index or 0)
+        self._refresh_view(self.tab_widget.selected_index or 0)
 
     def _refresh_view(self, index: int) -> None:
         selection = self.selection()

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 PLOTLY_CONFIG = {"displaylogo": False}
-# Rows drawn in a page table; the CSV download always holds every row.
+# Rows drawn in a page table. The CSV download contains every row.
 TABLE_ROWS = 50
 
 
@@ -84,7 +84,7 @@ class Table:
         self.name = name
         self.caption = caption
         self.frame = pd.DataFrame()
-        self.html = widgets.HTML(layout=widgets.Layout(width="100%"))
+        self.html = widgets.HTML()
         self.html.add_class("copilot-table")
         self.html.add_class(f"copilot-table-{name}")
 

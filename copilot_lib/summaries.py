@@ -71,9 +71,9 @@ def resample_activity(series: pd.DataFrame, grain: str) -> pd.DataFrame:
 def resample_active_users(series: pd.DataFrame, grain: str) -> pd.DataFrame:
     """Reduce :func:`copilot_lib.metrics.active_users_series` to one row per period.
 
-    Daily active users become their mean over the period's days with data; weekly and monthly
-    active users are the value on the last day with data, because they already count a
-    trailing window and adding them up would count a user more than once.
+    Daily active users become their mean over the period's days with data. Weekly and monthly
+    active users are the value on the last day with data: they already count a trailing
+    window, so adding them up would count a user more than once.
     """
     if grain == GRAIN_DAY:
         return series
@@ -104,6 +104,8 @@ def relative_change(current: float | None, previous: float | None) -> float | No
 
 def alias(login: str) -> str:
     """Return a stable pseudonym for ``login``: the same login always gets the same alias."""
+    # NOTE: an unsalted hash hides logins from viewers, but anyone holding a list of candidate
+    # logins can recompute the aliases, so this is not anonymisation.
     digest = hashlib.sha256(login.encode("utf-8")).hexdigest()
     return f"user-{digest[:8]}"
 

@@ -37,7 +37,7 @@ MAX_LOGO_BYTES = 512 * 1024
 
 @dataclass(frozen=True)
 class Theme:
-    """How the dashboard names and colours itself."""
+    """The dashboard's title, logo and chart colours."""
 
     name: str = DEFAULT_NAME
     logo_data_uri: str | None = None

@@ -72,8 +72,8 @@ def test_charts_are_plotly_bundles(samples_dashboard: app.Dashboard) -> None:
 
     assert set(charts) == {"active-users", "activity", "by-feature", "by-ide", "by-language"}
     for index in range(len(samples_dashboard.views)):
-        samples_dashboard.tabs.selected_index = index
-    samples_dashboard.tabs.selected_index = 0
+        samples_dashboard.tab_widget.selected_index = index
+    samples_dashboard.tab_widget.selected_index = 0
     for name, chart in charts.items():
         assert f"copilot-chart-{name}" in chart.output._dom_classes
         assert chart.figure is not None

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from copilot_lib import app, charts, metrics, views
+from copilot_lib import app, charts, metrics, tabs
 from copilot_lib.tables import Tables, load_folder
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmv-samples" / "reports"
@@ -103,15 +103,15 @@ def test_breakdown_figure_by_ide_keeps_every_ide(samples: Tables) -> None:
 SPECS = {
     spec.name: spec
     for spec in [
-        *views.overview_charts(),
-        *views.features_view().specs,
-        *views.languages_view().specs,
+        *tabs.overview_charts(),
+        *tabs.features_view().specs,
+        *tabs.languages_view().specs,
     ]
 }
 
 
 def build(tables: Tables, name: str, since: date, until: date, **controls: Any) -> go.Figure:
-    selection = views.Selection(since=since, until=until, today=until, **controls)
+    selection = tabs.Selection(since=since, until=until, today=until, **controls)
     spec = SPECS[name]
     return spec.figure(spec.frame(tables, selection), selection)
 

@@ -1,7 +1,7 @@
-"""The dashboard's views (tabs): each builds its widgets once and redraws on :meth:`refresh`.
+"""The dashboard's tabs: each builds its widgets once and redraws on :meth:`View.refresh`.
 
 A view receives the current :class:`Selection` (date range and global controls) and draws
-only from the tables; views whose table is absent say what is missing in a sentence.
+only from the tables. A view whose table is absent shows a sentence naming what is missing.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def breakdown_table_name(tables: Tables, kind: str) -> str:
 
 @dataclass
 class ChartSpec:
-    """How one chart of a view gets its frame and its figure."""
+    """The functions that compute one chart's frame and draw its figure."""
 
     name: str
     caption: str
@@ -213,7 +213,7 @@ class HealthView(View):
 
 
 class MissingTableView(View):
-    """A view whose table the loaded data lacks: one sentence says what is missing and why."""
+    """A view whose table the loaded data lacks, with one sentence naming what is missing."""
 
     def __init__(self, title: str, table: str, sentence: str):
         super().__init__()

@@ -114,11 +114,14 @@ class OverviewView(tabs.ChartsView):
 
 def build_views() -> list[tabs.View]:
     """Return every view, in tab order."""
+    pull_requests, teams = tabs.missing_views()
     return [
         OverviewView(),
         tabs.features_view(),
         tabs.languages_view(),
-        *tabs.missing_views(),
+        pull_requests,
+        tabs.SeatsView(),
+        teams,
         tabs.UsersView(),
         tabs.HealthView(),
     ]
@@ -215,16 +218,31 @@ class Dashboard:
         self.weekdays_only.add_class("copilot-weekdays")
         self.hide_unknown = widgets.Checkbox(description="Hide unknown", value=False, indent=False)
         self.hide_unknown.add_class("copilot-hide-unknown")
+        self.pseudonymise = widgets.Checkbox(
+            description="Pseudonymise logins", value=False, indent=False
+        )
+        self.pseudonymise.add_class("copilot-pseudonymise")
         self.status = widgets.HTML()
         self.status.add_class("copilot-status")
         self._updating = False
-        for control in (self.since, self.until, self.grain, self.weekdays_only, self.hide_unknown):
+        controls = (
+            self.since,
+            self.until,
+            self.grain,
+            self.weekdays_only,
+            self.hide_unknown,
+            self.pseudonymise,
+        )
+        for control in controls:
             control.observe(self._on_control, names="value")
         wrap = widgets.Layout(flex_flow="row wrap", align_items="center")
         self.controls = widgets.VBox(
             [
                 widgets.HBox([self.since, self.until, *buttons], layout=wrap),
-                widgets.HBox([self.grain, self.weekdays_only, self.hide_unknown], layout=wrap),
+                widgets.HBox(
+                    [self.grain, self.weekdays_only, self.hide_unknown, self.pseudonymise],
+                    layout=wrap,
+                ),
             ]
         )
         self.controls.add_class("copilot-controls")
@@ -279,6 +297,7 @@ class Dashboard:
             grain=self.grain.value,
             weekdays_only=self.weekdays_only.value,
             hide_unknown=self.hide_unknown.value,
+            pseudonymise=self.pseudonymise.value,
             colors=self.theme.colors,
         )
 

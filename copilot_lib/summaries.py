@@ -226,3 +226,72 @@ def health_table(tables: Tables, since: date, until: date, today: date) -> pd.Da
 
 def _percent(value: float | None) -> str:
     return "n/a" if value is None or np.isnan(value) else f"{value:.1%}"
+
+
+# List prices per seat and month in US dollars that GitHub publishes for Copilot Business (19)
+# and Copilot Enterprise (39); the dashboard's price control overrides them.
+# NOTE: these are typed in, not fetched, so they go stale when GitHub changes its prices.
+SEAT_PRICES = {"business": 19.0, "enterprise": 39.0}
+DEFAULT_SEAT_PRICE = 19.0
+SEAT_THRESHOLD_DAYS = 30
+
+
+def seat_table(
+    seats: pd.DataFrame, today: date, threshold_days: int, *, pseudonymise: bool = False
+) -> pd.DataFrame:
+    """Return one row per seat with its days since last activity and whether it is idle.
+
+    ``seats`` has the columns of the seats table: ``assignee_login``, ``plan_type``,
+    ``last_activity_at``, ``last_activity_editor``, ``pending_cancellation_date`` and
+    ``assigning_team_slug``. A seat is idle when its last activity is older than
+    ``threshold_days`` days before ``today``, or when it was never used.
+    """
+    frame = pd.DataFrame(
+        {
+            "user_login": seats["assignee_login"].astype("object"),
+            "plan_type": seats["plan_type"].astype("object"),
+            "assigning_team": seats["assigning_team_slug"].astype("object"),
+            "last_activity_day": _as_day(seats["last_activity_at"]),
+            "last_activity_editor": seats["last_activity_editor"].astype("object"),
+            "pending_cancellation_date": _as_day(seats["pending_cancellation_date"]),
+        }
+    )
+    days = (pd.Timestamp(today) - frame["last_activity_day"]).dt.days
+    frame["days_since_activity"] = days.astype("Int64")
+    frame["never_used"] = frame["last_activity_day"].isna()
+    frame["idle"] = frame["never_used"] | (days > threshold_days)
+    if pseudonymise:
+        frame["user_login"] = frame["user_login"].map(
+            lambda login: alias(str(login)) if pd.notna(login) else login
+        )
+    return frame.sort_values(
+        ["idle", "days_since_activity"], ascending=[False, False], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _as_day(column: pd.Series) -> pd.Series:
+    values = pd.to_datetime(column, utc=True, errors="coerce")
+    return values.dt.tz_localize(None).dt.normalize()
+
+
+def seat_summary(table: pd.DataFrame, price: float | None = None) -> dict[str, float | int]:
+    """Count assigned, active, idle, never-used and pending-cancellation seats, and idle cost.
+
+    ``table`` is :func:`seat_table` output. The monthly cost of idle seats uses ``price`` per
+    seat when given, else each seat's plan list price.
+    """
+    idle = table.loc[table["idle"]]
+    if price is not None:
+        cost = price * len(idle)
+    else:
+        cost = float(
+            idle["plan_type"].map(lambda plan: SEAT_PRICES.get(str(plan), DEFAULT_SEAT_PRICE)).sum()
+        )
+    return {
+        "assigned": len(table),
+        "active": int((~table["idle"]).sum()),
+        "idle": len(idle),
+        "never_used": int(table["never_used"].sum()),
+        "pending_cancellation": int(table["pending_cancellation_date"].notna().sum()),
+        "idle_monthly_cost": cost,
+    }

@@ -30,6 +30,7 @@ class Selection:
     grain: str = summaries.GRAIN_DAY
     weekdays_only: bool = False
     hide_unknown: bool = False
+    pseudonymise: bool = False
     colors: tuple[str, ...] = field(default=charts.PALETTE)
 
 
@@ -164,34 +165,23 @@ def languages_view() -> ChartsView:
 
 
 class UsersView(View):
-    """One row per user, with a switch that replaces logins by stable aliases."""
+    """One row per user; the global pseudonymise switch replaces logins by stable aliases."""
 
     title = "Users"
 
     def __init__(self) -> None:
         super().__init__()
-        self.pseudonymise = widgets.Checkbox(
-            value=False, description="Pseudonymise logins", indent=False
-        )
-        self.pseudonymise.add_class("copilot-pseudonymise")
         self.table = Table("users", "Users active in the range, most interactions first")
-        self.widget.children = [self.pseudonymise, self.table.html]
-        self._last: tuple[Tables, Selection] | None = None
-        self.pseudonymise.observe(self._on_switch, names="value")
-
-    def _on_switch(self, _change: object) -> None:
-        if self._last is not None:
-            self.refresh(*self._last)
+        self.widget.children = [self.table.html]
 
     def refresh(self, tables: Tables, selection: Selection) -> None:
-        self._last = (tables, selection)
         if tables.user_daily.empty:
             self.table.html.value = (
                 "<p>The loaded data has no user-day rows: add the users report files.</p>"
             )
             return
         frame = summaries.user_table(
-            tables, selection.since, selection.until, pseudonymise=self.pseudonymise.value
+            tables, selection.since, selection.until, pseudonymise=selection.pseudonymise
         )
         self.table.show(frame)
 
@@ -238,15 +228,98 @@ def missing_views() -> list[MissingTableView]:
             "repository usage reports, which this dashboard does not read yet.",
         ),
         MissingTableView(
-            "Seats",
-            "seats",
-            "No seat table is loaded. Seat assignments come from GitHub's Copilot billing seats "
-            "endpoint, which this dashboard does not read yet.",
-        ),
-        MissingTableView(
             "Teams",
             "user_teams",
             "No team table is loaded. Team membership comes from GitHub's user-teams reports, "
             "which this dashboard does not read yet.",
         ),
     ]
+
+
+class SeatsView(View):
+    """Assigned, active and idle seats, the monthly cost of idle seats, and a seat table."""
+
+    title = "Seats"
+
+    def __init__(self) -> None:
+        super().__init__()
+        style = {"description_width": "initial"}
+        self.threshold = widgets.BoundedIntText(
+            value=summaries.SEAT_THRESHOLD_DAYS,
+            min=1,
+            max=365,
+            description="Active within (days)",
+            style=style,
+        )
+        self.threshold.add_class("copilot-seat-threshold")
+        self.price = widgets.BoundedFloatText(
+            value=0.0,
+            min=0.0,
+            max=1000.0,
+            description="Price per seat and month (USD, 0: plan list price)",
+            style=style,
+        )
+        self.price.add_class("copilot-seat-price")
+        self.search = widgets.Text(
+            description="Search login", placeholder="part of a login", style=style
+        )
+        self.search.add_class("copilot-seat-search")
+        self.summary = widgets.HTML()
+        self.summary.add_class("copilot-seat-summary")
+        self.table = Table("seats", "Seats, idle first")
+        self.controls = widgets.HBox(
+            [self.threshold, self.price, self.search], layout=widgets.Layout(flex_flow="row wrap")
+        )
+        self.widget.children = [self.controls, self.summary, self.table.html]
+        self._last: tuple[Tables, Selection] | None = None
+        for control in (self.threshold, self.price, self.search):
+            control.observe(self._on_control, names="value")
+
+    def _on_control(self, _change: object) -> None:
+        if self._last is not None:
+            self.refresh(*self._last)
+
+    def refresh(self, tables: Tables, selection: Selection) -> None:
+        self._last = (tables, selection)
+        seats = tables.frames.get("seats")
+        if seats is None or seats.empty:
+            self.controls.layout.display = "none"
+            self.summary.value = (
+                '<p role="note" class="copilot-missing">No seat table is loaded. Seat assignments '
+                "come from GitHub's Copilot billing seats endpoint; put its response (seats.json) "
+                "in the data folder.</p>"
+            )
+            self.table.html.value = ""
+            return
+        self.controls.layout.display = None
+        table = summaries.seat_table(
+            seats, selection.until, self.threshold.value, pseudonymise=selection.pseudonymise
+        )
+        counts = summaries.seat_summary(table, self.price.value or None)
+        self.summary.value = render_seat_summary(counts, self.threshold.value, selection.until)
+        needle = self.search.value.strip().lower()
+        if needle:
+            table = table.loc[
+                table["user_login"].astype(str).str.lower().str.contains(needle, regex=False)
+            ]
+        self.table.show(table)
+
+
+def render_seat_summary(counts: dict[str, float | int], threshold: int, until: date) -> str:
+    """Render the seat counts and idle cost as text cards."""
+    cards = [
+        ("assigned", "Assigned seats", f"{counts['assigned']:,}"),
+        ("active", f"Active within {threshold} days of {until}", f"{counts['active']:,}"),
+        ("idle", "Idle seats", f"{counts['idle']:,}"),
+        ("never_used", "Never used", f"{counts['never_used']:,}"),
+        ("pending_cancellation", "Pending cancellation", f"{counts['pending_cancellation']:,}"),
+        ("idle_monthly_cost", "Monthly cost of idle seats", f"${counts['idle_monthly_cost']:,.0f}"),
+    ]
+    body = "".join(
+        f'<div class="copilot-kpi" role="group" aria-label="{html.escape(label)}"'
+        f' data-seat="{key}">'
+        f'<p class="copilot-kpi-label">{html.escape(label)}</p>'
+        f'<p class="copilot-kpi-value">{html.escape(value)}</p></div>'
+        for key, label, value in cards
+    )
+    return f'<div class="copilot-kpi-grid">{body}</div>'

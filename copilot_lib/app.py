@@ -37,6 +37,7 @@ DEMO_USERS = 60
 DEMO_DAYS = 90
 PRESETS = (("Last 7 days", 7), ("Last 28 days", 28), ("Whole range", 0))
 GRAIN_OPTIONS = (("Day", "day"), ("ISO week", "week"), ("Month", "month"))
+CONTROL_ROW = {"flex_flow": "row wrap", "align_items": "center"}
 
 STYLESHEET = Path(__file__).with_name("assets") / "dashboard.css"
 
@@ -197,34 +198,12 @@ class Dashboard:
         return view
 
     def _build_controls(self) -> None:
-        style = {"description_width": "initial"}
-        self.since = widgets.DatePicker(description="From", value=self.first, style=style)
-        self.until = widgets.DatePicker(description="To", value=self.last, style=style)
-        self.since.add_class("copilot-since")
-        self.until.add_class("copilot-until")
-        buttons = []
-        for label, days in PRESETS:
-            button = widgets.Button(description=label, tooltip=f"Show {label.lower()} of the data")
-            button.add_class("copilot-preset")
-            button.on_click(lambda _button, days=days: self.select_last(days))
-            buttons.append(button)
-        self.grain = widgets.Dropdown(
-            description="Grain", options=GRAIN_OPTIONS, value=summaries.GRAIN_DAY, style=style
-        )
-        self.grain.add_class("copilot-grain")
-        self.weekdays_only = widgets.Checkbox(
-            description="Exclude weekends", value=False, indent=False
-        )
-        self.weekdays_only.add_class("copilot-weekdays")
-        self.hide_unknown = widgets.Checkbox(description="Hide unknown", value=False, indent=False)
-        self.hide_unknown.add_class("copilot-hide-unknown")
-        self.pseudonymise = widgets.Checkbox(
-            description="Pseudonymise logins", value=False, indent=False
-        )
-        self.pseudonymise.add_class("copilot-pseudonymise")
+        range_row = self._range_controls()
+        filter_row = self._filter_controls()
         self.status = widgets.HTML()
         self.status.add_class("copilot-status")
         self._updating = False
+
         controls = (
             self.since,
             self.until,
@@ -235,17 +214,42 @@ class Dashboard:
         )
         for control in controls:
             control.observe(self._on_control, names="value")
-        wrap = widgets.Layout(flex_flow="row wrap", align_items="center")
-        self.controls = widgets.VBox(
-            [
-                widgets.HBox([self.since, self.until, *buttons], layout=wrap),
-                widgets.HBox(
-                    [self.grain, self.weekdays_only, self.hide_unknown, self.pseudonymise],
-                    layout=wrap,
-                ),
-            ]
-        )
+        self.controls = widgets.VBox([range_row, filter_row])
         self.controls.add_class("copilot-controls")
+
+    def _range_controls(self) -> widgets.HBox:
+        style = {"description_width": "initial"}
+        self.since = widgets.DatePicker(description="From", value=self.first, style=style)
+        self.until = widgets.DatePicker(description="To", value=self.last, style=style)
+        self.since.add_class("copilot-since")
+        self.until.add_class("copilot-until")
+
+        buttons = []
+        for label, days in PRESETS:
+            button = widgets.Button(description=label, tooltip=f"Show {label.lower()} of the data")
+            button.add_class("copilot-preset")
+            button.on_click(lambda _button, days=days: self.select_last(days))
+            buttons.append(button)
+        return widgets.HBox([self.since, self.until, *buttons], layout=CONTROL_ROW)
+
+    def _filter_controls(self) -> widgets.HBox:
+        self.grain = widgets.Dropdown(
+            description="Grain",
+            options=GRAIN_OPTIONS,
+            value=summaries.GRAIN_DAY,
+            style={"description_width": "initial"},
+        )
+        self.grain.add_class("copilot-grain")
+        self.weekdays_only = widgets.Checkbox(description="Exclude weekends", indent=False)
+        self.weekdays_only.add_class("copilot-weekdays")
+        self.hide_unknown = widgets.Checkbox(description="Hide unknown", indent=False)
+        self.hide_unknown.add_class("copilot-hide-unknown")
+        self.pseudonymise = widgets.Checkbox(description="Pseudonymise logins", indent=False)
+        self.pseudonymise.add_class("copilot-pseudonymise")
+        return widgets.HBox(
+            [self.grain, self.weekdays_only, self.hide_unknown, self.pseudonymise],
+            layout=CONTROL_ROW,
+        )
 
     def charts(self) -> dict[str, Chart]:
         """Return every chart of every view, by name."""

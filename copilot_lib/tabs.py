@@ -260,6 +260,7 @@ class SeatsView(View):
             style=style,
         )
         self.price.add_class("copilot-seat-price")
+
         self.search = widgets.Text(
             description="Search login", placeholder="part of a login", style=style
         )
@@ -267,6 +268,7 @@ class SeatsView(View):
         self.summary = widgets.HTML()
         self.summary.add_class("copilot-seat-summary")
         self.table = Table("seats", "Seats, idle first")
+
         self.controls = widgets.HBox(
             [self.threshold, self.price, self.search], layout=widgets.Layout(flex_flow="row wrap")
         )

@@ -50,3 +50,17 @@ def test_environment_adds_template_folder() -> None:
     template = serve.SHARE_DIR / "voila" / "templates" / serve.TEMPLATE / "index.html.j2"
     assert template.is_file()
     assert "cdn." not in template.read_text().split("-#}", 1)[1]
+
+
+def test_cli_serve_reports_missing_notebook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from copilot_lib import cli
+
+    status = cli.main(["serve", "--port", "9", "--notebook", str(tmp_path / "absent.ipynb")])
+
+    assert status == 1
+    error = capsys.readouterr().err
+    assert error.startswith("copilot-dashboard serve: notebook ")
+    assert "absent.ipynb" in error
+    assert "Traceback" not in error

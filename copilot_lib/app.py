@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -320,13 +321,26 @@ class Dashboard:
         self._stale.discard(index)
 
 
+def _in_kernel() -> bool:
+    """Return True when running in a Jupyter kernel, where stderr is shown on the page."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def log_to_server() -> None:
     """Send copilot_lib's log records to the kernel process's own stderr.
 
     In a kernel, ``sys.stderr`` is shown on the page, while ``sys.__stderr__`` is the stream
     the kernel inherited from Voilà, which ends up in the server's log. Viewers therefore
-    never see log lines or tracebacks.
+    never see log lines or tracebacks. Outside a Jupyter kernel (in tests, in scripts) logging
+    is left as the caller configured it.
     """
+    if not _in_kernel():
+        return
     package = logging.getLogger("copilot_lib")
     if any(getattr(handler, "_copilot_server", False) for handler in package.handlers):
         return
@@ -339,12 +353,42 @@ def log_to_server() -> None:
     package.propagate = False
 
 
-def show(environ: Mapping[str, str] | None = None) -> widgets.Widget:
-    """Load the data source and return the dashboard widget for the notebook to display."""
+def show(environ: Mapping[str, str] | None = None, *, background: bool = True) -> widgets.Widget:
+    """Return the dashboard widget for the notebook to display.
+
+    With ``background`` the widget first shows a loading message, and a thread loads the data
+    and then fills it in, so a long load (a large folder, or live data from GitHub) shows
+    progress on the page instead of Voilà's blank "Executing" spinner.
+    """
     log_to_server()
     try:
         theme = load_theme(environ)
     except CopilotDashboardError as exc:
         logger.warning("using the default theme: %s", exc)
         theme = Theme()
-    return Dashboard(load_source(environ), theme).widget
+    if not background:
+        return Dashboard(load_source(environ), theme).widget
+
+    message = widgets.HTML('<p role="status">Loading the usage data…</p>')
+    message.add_class("copilot-loading")
+    shell = widgets.VBox([message], layout=widgets.Layout(width="100%"))
+    shell.add_class("copilot-dashboard")
+    thread = threading.Thread(
+        target=_fill, args=(shell, environ, theme), name="copilot-load", daemon=True
+    )
+    thread.start()
+    return shell
+
+
+def _fill(shell: widgets.VBox, environ: Mapping[str, str] | None, theme: Theme) -> None:
+    """Load the data and put the dashboard's widgets into ``shell``."""
+    try:
+        shell.children = Dashboard(load_source(environ), theme).widget.children
+    except Exception:  # the viewer sees a message panel, never a traceback
+        logger.exception("building the dashboard failed")
+        failure = widgets.HTML(
+            '<div role="alert"><h2>The dashboard could not be built</h2>'
+            "<p>The server log has the details.</p></div>"
+        )
+        failure.add_class("copilot-error")
+        shell.children = (failure,)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -176,3 +177,39 @@ def test_kpi_cards_show_missing_as_na() -> None:
     assert html.count('class="copilot-kpi"') == 8
     assert "1,234,567" in html
     assert html.count(">n/a<") == 6
+
+
+def join_loader() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "copilot-load":
+            thread.join(timeout=60)
+
+
+def test_show_fills_shell_in_background() -> None:
+    shell = app.show({"COPILOT_DATA_DIR": str(SAMPLES)})
+    join_loader()
+
+    assert "copilot-dashboard" in shell._dom_classes
+    assert any("copilot-tabs" in child._dom_classes for child in shell.children)
+    assert not any("copilot-loading" in child._dom_classes for child in shell.children)
+
+
+def test_show_failure_becomes_message_panel(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app, "Dashboard", broken)
+
+    shell = app.show({"COPILOT_DATA_DIR": str(SAMPLES)})
+    join_loader()
+
+    (panel,) = shell.children
+    assert "copilot-error" in panel._dom_classes
+    assert "boom" not in panel.value
+    assert "Traceback" not in panel.value
+
+
+def test_show_in_foreground_returns_dashboard() -> None:
+    widget = app.show({"COPILOT_DATA_DIR": str(SAMPLES)}, background=False)
+
+    assert any("copilot-tabs" in child._dom_classes for child in widget.children)

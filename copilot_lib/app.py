@@ -356,9 +356,9 @@ def log_to_server() -> None:
 def show(environ: Mapping[str, str] | None = None, *, background: bool = True) -> widgets.Widget:
     """Return the dashboard widget for the notebook to display.
 
-    With ``background`` the widget first shows a loading message, and a thread loads the data
-    and then fills it in, so a long load (a large folder, or live data from GitHub) shows
-    progress on the page instead of Voilà's blank "Executing" spinner.
+    With ``background`` the widget first shows a loading message while a thread loads the
+    data and then fills it in. A long load (a large folder, or live data from GitHub) thus
+    shows a status on the page instead of Voilà's blank "Executing" spinner.
     """
     log_to_server()
     try:

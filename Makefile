@@ -24,7 +24,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/copilot-dashboard serve --port $(PORT)
 
-test: $(VENV)/.installed-test
+# axe-core (npm) for the accessibility scan of the browser tests; without npm that test is
+# skipped, or fails when COPILOT_REQUIRE_BROWSER=1.
+AXE := node_modules/axe-core/axe.min.js
+
+$(AXE):
+	-command -v npm >/dev/null && npm install --no-save --no-audit --no-fund axe-core@4
+
+test: $(VENV)/.installed-test $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test

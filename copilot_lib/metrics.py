@@ -590,3 +590,71 @@ def pull_request_totals(
     """Sum the pull-request counts over the window; medians are left out on purpose."""
     daily = pull_request_daily(tables, since, until, scope=scope, entity_id=entity_id)
     return {name: _sum(daily, name) for name in PULL_REQUEST_COUNTS}
+
+
+def active_users_series(
+    tables: Tables,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
+) -> pd.DataFrame:
+    """Return daily, weekly and monthly active users for each calendar day in the window.
+
+    With organisation or enterprise day records the numbers are GitHub's own. With only
+    user-day rows, each day counts the distinct users active in the trailing 1, 7 and 28
+    days, including days before ``since``. Days without a record are NaN.
+    """
+    since, until = _range(tables, since, until)
+    view = select(tables, scope, entity_id)
+    columns = ["daily_active_users", "weekly_active_users", "monthly_active_users"]
+    calendar = pd.DataFrame({"day": pd.date_range(since, until, freq="D") if since else []})
+    if _uses_entity_records(view):
+        source = _entity_view(view).groupby("day", as_index=False)[columns].sum(min_count=1)
+    else:
+        source = _user_active_counts(unique_user_days(view.user_daily))
+    merged = calendar.merge(source, on="day", how="left")
+    for name in columns:
+        if name not in merged:
+            merged[name] = pd.NA
+        merged[name] = merged[name].astype("Float64")
+    return merged[["day", *columns]]
+
+
+def _user_active_counts(user_daily: pd.DataFrame) -> pd.DataFrame:
+    """Count distinct active users over trailing 1, 7 and 28 days for each reported day."""
+    days = pd.DatetimeIndex(sorted(user_daily["day"].unique()))
+    result = pd.DataFrame({"day": days})
+    active = active_user_rows(user_daily)[["user_id", "day"]].drop_duplicates()
+    spans = (
+        ("daily_active_users", 1),
+        ("weekly_active_users", WEEK_DAYS),
+        ("monthly_active_users", MONTH_DAYS),
+    )
+    for name, span in spans:
+        counts = _trailing_distinct(active, span)
+        result[name] = days.map(lambda day, c=counts: c.get(day, 0)).astype("float64")
+    return result
+
+
+def _trailing_distinct(active: pd.DataFrame, span: int) -> dict[pd.Timestamp, int]:
+    """Count, for each day, the users with an active day in the ``span`` days ending there.
+
+    Each active day covers itself and the next ``span - 1`` days. A user's overlapping covers
+    merge into one interval, so each user adds one to every day of the union, once.
+    """
+    if active.empty:
+        return {}
+    ordered = active.sort_values(["user_id", "day"], kind="stable")
+    user = ordered["user_id"].astype("int64")
+    gap = ordered["day"].diff().dt.days
+    new_block = (user != user.shift()) | (gap > span)
+    block = new_block.astype("int64").cumsum()
+    bounds = ordered.groupby(block)["day"].agg(["min", "max"])
+    starts = bounds["min"].value_counts()
+    ends = (bounds["max"] + pd.Timedelta(days=span)).value_counts()
+    first, last = bounds["min"].min(), bounds["max"].max()
+    calendar = pd.date_range(first, last, freq="D")
+    change = starts.reindex(calendar, fill_value=0) - ends.reindex(calendar, fill_value=0)
+    return {day: int(count) for day, count in change.cumsum().items()}

@@ -1,0 +1,147 @@
+"""Time the dashboard's first page load in Voilà, with a preheated kernel and cold.
+
+Starts Voilà as `copilot-dashboard serve` does, on a free loopback port, then loads the page
+LOADS times in headless Debian Chromium (a fresh browser context each time, every request
+not to 127.0.0.1 blocked) and reports the seconds from navigation to the first drawn Plotly
+trace and to every chart of the first view drawn.
+
+    .venv/bin/python bench/bench_dashboard.py [--loads 8] [--data-dir DIR]
+
+Without --data-dir the page shows the generated demo data (60 users, 90 days).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from copilot_lib import serve
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+# The charts of the first view (the Overview tab).
+CHARTS = ("active-users", "activity")
+TRACES_DRAWN = """(names) => names.every((name) => {
+  const chart = document.querySelector(`.copilot-chart-${name}`);
+  if (!chart || chart.getBoundingClientRect().height < 100) return false;
+  return Array.from(chart.querySelectorAll('.trace path'))
+    .some((p) => (p.getAttribute('d') || '').length > 3);
+})"""
+# Time for Voilà to fill its kernel pool before the first load.
+POOL_FILL_S = 10
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_voila(
+    preheat: bool, data_dir: str | None, home: Path
+) -> tuple[subprocess.Popen[bytes], int]:
+    env = serve.voila_environment()
+    env.pop("COPILOT_DATA_DIR", None)
+    if data_dir:
+        env["COPILOT_DATA_DIR"] = data_dir
+    for name in ("JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "IPYTHONDIR"):
+        env[name] = str(home / name.lower())
+    port = free_port()
+    command = serve.voila_command(serve.notebook_path(), port=port, preheat=preheat)
+    log = (home / "voila.log").open("wb")
+    process = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    time.sleep(POOL_FILL_S)
+    return process, port
+
+
+def measure(port: int, loads: int) -> list[tuple[float, float] | None]:
+    results: list[tuple[float, float] | None] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for _ in range(loads):
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            context.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if route.request.url.startswith("http://127.0.0.1")
+                    else route.abort()
+                ),
+            )
+            page = context.new_page()
+            start = time.monotonic()
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="commit")
+            try:
+                page.wait_for_selector(
+                    ".copilot-chart .trace path", state="attached", timeout=60_000
+                )
+                first = time.monotonic() - start
+                page.wait_for_function(TRACES_DRAWN, arg=list(CHARTS), timeout=60_000)
+                results.append((first, time.monotonic() - start))
+            except Exception:  # a load that never draws counts as a failure, not a number
+                results.append(None)
+            context.close()
+            # Let Voilà refill its pool, as it would between two real visitors.
+            time.sleep(POOL_FILL_S)
+        browser.close()
+    return results
+
+
+def report(label: str, results: list[tuple[float, float] | None]) -> None:
+    drawn = [result for result in results if result is not None]
+    print(f"{label}: {len(drawn)} of {len(results)} loads drew every chart")
+    if drawn:
+        firsts = [first for first, _ in drawn]
+        alls = [every for _, every in drawn]
+        print(f"  first chart  {spread(firsts)}")
+        print(f"  all charts   {spread(alls)}")
+
+
+def spread(values: list[float]) -> str:
+    median = statistics.median(values)
+    return f"median {median:.1f} s (min {min(values):.1f}, max {max(values):.1f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loads", type=int, default=8, help="page loads per mode (default 8)")
+    parser.add_argument(
+        "--data-dir", default=None, help="folder of report files (default: demo data)"
+    )
+    args = parser.parse_args()
+    for label, preheat in (("preheated kernel", True), ("cold kernel", False)):
+        with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder:
+            process, port = start_voila(preheat, args.data_dir, Path(folder))
+            try:
+                report(label, measure(port, args.loads))
+            finally:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

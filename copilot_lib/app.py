@@ -1,0 +1,394 @@
+"""The dashboard as ipywidgets: data source, global controls and a tab per view.
+
+The notebook served by Voilà only calls :func:`show`; everything else lives here so it
+can be tested without a browser. Widgets carry CSS classes (``copilot-*``) that tests and
+themes select on.
+
+Each chart is an ``Output`` widget whose outputs are replaced by a complete Plotly mime
+bundle (see :class:`copilot_lib.components.Chart`). Nothing calls ``display()`` inside an
+``Output`` context while the notebook runs, because that left Voilà 0.5 pages stuck at
+"Executing" on some loads.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from copilot_lib import cards, config, demo, metrics, summaries, tabs
+from copilot_lib.components import Chart
+from copilot_lib.errors import CopilotDashboardError
+from copilot_lib.tables import Tables, load_folder
+from copilot_lib.theme import Theme, load_theme
+
+logger = logging.getLogger(__name__)
+
+DEMO_USERS = 60
+DEMO_DAYS = 90
+PRESETS = (("Last 7 days", 7), ("Last 28 days", 28), ("Whole range", 0))
+GRAIN_OPTIONS = (("Day", "day"), ("ISO week", "week"), ("Month", "month"))
+CONTROL_ROW = {"flex_flow": "row wrap", "align_items": "center"}
+
+STYLESHEET = Path(__file__).with_name("assets") / "dashboard.css"
+
+
+@dataclass
+class Source:
+    """The tables the dashboard shows and where they came from.
+
+    ``tables`` is None when loading failed, and ``error`` then explains the failure to the viewer.
+    """
+
+    tables: Tables | None
+    label: str
+    demo: bool = False
+    error: str | None = None
+
+
+def demo_tables(users: int = DEMO_USERS, days: int = DEMO_DAYS) -> Tables:
+    """Generate demo report files in a temporary folder and build their tables."""
+    data = demo.generate(users=users, days=days)
+    with tempfile.TemporaryDirectory(prefix="copilot-demo-") as folder:
+        demo.write(folder, data)
+        return load_folder(folder)
+
+
+def load_source(environ: Mapping[str, str] | None = None) -> Source:
+    """Load the tables to show: the ``COPILOT_DATA_DIR`` folder when set, else demo data.
+
+    Failures become a :class:`Source` with an error message instead of an exception, so the
+    page shows a readable panel rather than a traceback.
+    """
+    env = os.environ if environ is None else environ
+    folder = config.setting(None, config.ENV_DATA_DIR, environ=env)
+    # TODO: read the history store (COPILOT_STORE) and live GitHub data when credentials
+    # are configured; both belong here, before the demo-data fallback.
+    try:
+        if folder:
+            path = os.path.expanduser(folder)
+            return Source(tables=load_folder(path), label=f"Report files in {path}")
+        return Source(
+            tables=demo_tables(),
+            label=f"Demo data: {DEMO_USERS} generated users over {DEMO_DAYS} days. "
+            f"Set {config.ENV_DATA_DIR} to a folder of report files to see your own.",
+            demo=True,
+        )
+    except CopilotDashboardError as exc:
+        logger.warning("loading the dashboard data failed: %s", exc)
+        return Source(tables=None, label=folder or "demo data", error=str(exc))
+    except Exception as exc:  # the viewer sees a message panel, never a traceback
+        logger.exception("loading the dashboard data failed unexpectedly")
+        return Source(
+            tables=None, label=folder or "demo data", error=f"{type(exc).__name__}: {exc}"
+        )
+
+
+class OverviewView(tabs.ChartsView):
+    """KPI cards with their change against the previous period, and activity over time."""
+
+    def __init__(self) -> None:
+        super().__init__("Overview", tabs.overview_charts())
+        self.kpis = widgets.HTML()
+        self.kpis.add_class("copilot-kpis")
+        self.widget.children = (self.kpis, *self.widget.children)
+
+    def refresh(self, tables: Tables, selection: tabs.Selection) -> None:
+        current = metrics.kpis(tables, selection.since, selection.until)
+        before_since, before_until = summaries.previous_window(selection.since, selection.until)
+        first, _ = metrics.data_range(tables)
+        previous = None
+        if first is not None and before_since >= first:
+            previous = metrics.kpis(tables, before_since, before_until)
+        self.kpis.value = cards.render_kpis(current, previous)
+        super().refresh(tables, selection)
+
+
+def build_views() -> list[tabs.View]:
+    """Return every view, in tab order."""
+    pull_requests, teams = tabs.missing_views()
+    return [
+        OverviewView(),
+        tabs.features_view(),
+        tabs.languages_view(),
+        pull_requests,
+        tabs.SeatsView(),
+        teams,
+        tabs.UsersView(),
+        tabs.HealthView(),
+    ]
+
+
+class Dashboard:
+    """The widget tree of the dashboard for one data source.
+
+    Only the selected tab is redrawn when a control changes; the others are redrawn when
+    they are next selected.
+    """
+
+    def __init__(self, source: Source, theme: Theme | None = None, today: date | None = None):
+        self.source = source
+        self.theme = theme or Theme()
+        self.today = today or date.today()
+        self.header = widgets.HTML(self._header_html())
+        self.header.add_class("copilot-header")
+        self.banner = widgets.HTML(self._banner_text())
+        self.banner.add_class("copilot-banner" if source.demo else "copilot-source")
+        self.views: list[tabs.View] = []
+
+        if source.tables is None:
+            self.widget = self._error_view(source.error or "no data")
+            return
+        self.tables = source.tables
+        first, last = metrics.data_range(self.tables)
+        if first is None or last is None:
+            self.widget = self._error_view("the data source holds no day records")
+            return
+        self.first, self.last = first, last
+
+        self._build_controls()
+        self.views = build_views()
+        self._stale = set(range(len(self.views)))
+        self.tab_widget = widgets.Tab(children=[view.widget for view in self.views])
+        self.tab_widget.titles = tuple(view.title for view in self.views)
+        self.tab_widget.add_class("copilot-tabs")
+        self.tab_widget.observe(self._on_tab, names="selected_index")
+        self.refresh()
+
+        self.widget = widgets.VBox(
+            [self.header, self.banner, self.controls, self.status, self.tab_widget],
+            layout=widgets.Layout(width="100%"),
+        )
+        self.widget.add_class("copilot-dashboard")
+
+    def _header_html(self) -> str:
+        style = f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
+        name = html.escape(self.theme.name)
+        logo = ""
+        if self.theme.logo_data_uri:
+            logo = f'<img class="copilot-logo" src="{self.theme.logo_data_uri}" alt="{name} logo">'
+        return f'{style}<header class="copilot-title">{logo}<h1>{name}</h1></header>'
+
+    def _banner_text(self) -> str:
+        label = html.escape(self.source.label)
+        if self.source.demo:
+            label = label.removeprefix("Demo data: ")
+            return f'<p role="note"><strong>Demo data.</strong> {label}</p>'
+        return f'<p role="note">{label}</p>'
+
+    def _error_view(self, message: str) -> widgets.VBox:
+        panel = widgets.HTML(
+            f'<div role="alert"><h2>The dashboard could not load its data</h2>'
+            f"<p>{html.escape(message)}</p>"
+            f"<p>Check {config.ENV_DATA_DIR} (now {html.escape(self.source.label)}) "
+            "and reload the page.</p></div>"
+        )
+        panel.add_class("copilot-error")
+        view = widgets.VBox([self.header, panel])
+        view.add_class("copilot-dashboard")
+        return view
+
+    def _build_controls(self) -> None:
+        range_row = self._range_controls()
+        filter_row = self._filter_controls()
+        self.status = widgets.HTML()
+        self.status.add_class("copilot-status")
+        self._updating = False
+
+        controls = (
+            self.since,
+            self.until,
+            self.grain,
+            self.weekdays_only,
+            self.hide_unknown,
+            self.pseudonymise,
+        )
+        for control in controls:
+            control.observe(self._on_control, names="value")
+        self.controls = widgets.VBox([range_row, filter_row])
+        self.controls.add_class("copilot-controls")
+
+    def _range_controls(self) -> widgets.HBox:
+        style = {"description_width": "initial"}
+        self.since = widgets.DatePicker(description="From", value=self.first, style=style)
+        self.until = widgets.DatePicker(description="To", value=self.last, style=style)
+        self.since.add_class("copilot-since")
+        self.until.add_class("copilot-until")
+
+        buttons = []
+        for label, days in PRESETS:
+            button = widgets.Button(description=label, tooltip=f"Show {label.lower()} of the data")
+            button.add_class("copilot-preset")
+            button.on_click(lambda _button, days=days: self.select_last(days))
+            buttons.append(button)
+        return widgets.HBox([self.since, self.until, *buttons], layout=CONTROL_ROW)
+
+    def _filter_controls(self) -> widgets.HBox:
+        self.grain = widgets.Dropdown(
+            description="Grain",
+            options=GRAIN_OPTIONS,
+            value=summaries.GRAIN_DAY,
+            style={"description_width": "initial"},
+        )
+        self.grain.add_class("copilot-grain")
+        self.weekdays_only = widgets.Checkbox(description="Exclude weekends", indent=False)
+        self.weekdays_only.add_class("copilot-weekdays")
+        self.hide_unknown = widgets.Checkbox(description="Hide unknown", indent=False)
+        self.hide_unknown.add_class("copilot-hide-unknown")
+        self.pseudonymise = widgets.Checkbox(description="Pseudonymise logins", indent=False)
+        self.pseudonymise.add_class("copilot-pseudonymise")
+        return widgets.HBox(
+            [self.grain, self.weekdays_only, self.hide_unknown, self.pseudonymise],
+            layout=CONTROL_ROW,
+        )
+
+    def charts(self) -> dict[str, Chart]:
+        """Return every chart of every view, by name."""
+        found = {}
+        for view in self.views:
+            for name, panel in getattr(view, "panels", {}).items():
+                found[name] = panel.chart
+        return found
+
+    def select_last(self, days: int) -> None:
+        """Set the range to the last ``days`` days of the data (0: the whole range)."""
+        since = self.first if days <= 0 else max(self.first, self.last - timedelta(days=days - 1))
+        self.set_range(since, self.last)
+
+    def set_range(self, since: date, until: date) -> None:
+        """Set both ends of the range and redraw once."""
+        self._updating = True
+        try:
+            self.since.value = since
+            self.until.value = until
+        finally:
+            self._updating = False
+        self.refresh()
+
+    def _on_control(self, _change: Mapping[str, Any]) -> None:
+        if not self._updating:
+            self.refresh()
+
+    def _on_tab(self, change: Mapping[str, Any]) -> None:
+        index = change["new"]
+        if index is not None and index in self._stale:
+            self._refresh_view(index)
+
+    def selection(self) -> tabs.Selection | None:
+        """Return the current selection, or None when the date range is invalid."""
+        since, until = self.since.value, self.until.value
+        if since is None or until is None:
+            self.status.value = '<p role="status">Choose both a start and an end date.</p>'
+            return None
+        if since > until:
+            message = f"The start date {since} is after the end date {until}: swap them."
+            self.status.value = f'<p role="status">{message}</p>'
+            return None
+        self.status.value = ""
+        return tabs.Selection(
+            since=since,
+            until=until,
+            today=self.today,
+            grain=self.grain.value,
+            weekdays_only=self.weekdays_only.value,
+            hide_unknown=self.hide_unknown.value,
+            pseudonymise=self.pseudonymise.value,
+            colors=self.theme.colors,
+        )
+
+    def refresh(self) -> None:
+        """Redraw the selected view now and mark the others for redrawing when selected."""
+        if self.selection() is None:
+            return
+        self._stale = set(range(len(self.views)))
+        self._refresh_view(self.tab_widget.selected_index or 0)
+
+    def _refresh_view(self, index: int) -> None:
+        selection = self.selection()
+        if selection is None:
+            return
+        self.views[index].refresh(self.tables, selection)
+        self._stale.discard(index)
+
+
+def _in_kernel() -> bool:
+    """Return True when running in a Jupyter kernel, where stderr is shown on the page."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def log_to_server() -> None:
+    """Send copilot_lib's log records to the kernel process's own stderr.
+
+    In a kernel, ``sys.stderr`` is shown on the page, while ``sys.__stderr__`` is the stream
+    the kernel inherited from Voilà, which ends up in the server's log. Viewers therefore
+    never see log lines or tracebacks. Outside a Jupyter kernel (in tests, in scripts) logging
+    is left as the caller configured it.
+    """
+    if not _in_kernel():
+        return
+    package = logging.getLogger("copilot_lib")
+    if any(getattr(handler, "_copilot_server", False) for handler in package.handlers):
+        return
+    stream = sys.__stderr__ if sys.__stderr__ is not None else sys.stderr
+    handler = logging.StreamHandler(stream)
+    handler._copilot_server = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    package.addHandler(handler)
+    package.setLevel(logging.INFO)
+    package.propagate = False
+
+
+def show(environ: Mapping[str, str] | None = None, *, background: bool = True) -> widgets.Widget:
+    """Return the dashboard widget for the notebook to display.
+
+    With ``background`` the widget first shows a loading message while a thread loads the
+    data and then fills it in. A long load (a large folder, or live data from GitHub) thus
+    shows a status on the page instead of Voilà's blank "Executing" spinner.
+    """
+    log_to_server()
+    try:
+        theme = load_theme(environ)
+    except CopilotDashboardError as exc:
+        logger.warning("using the default theme: %s", exc)
+        theme = Theme()
+    if not background:
+        return Dashboard(load_source(environ), theme).widget
+
+    message = widgets.HTML('<p role="status">Loading the usage data…</p>')
+    message.add_class("copilot-loading")
+    shell = widgets.VBox([message], layout=widgets.Layout(width="100%"))
+    shell.add_class("copilot-dashboard")
+    thread = threading.Thread(
+        target=_fill, args=(shell, environ, theme), name="copilot-load", daemon=True
+    )
+    thread.start()
+    return shell
+
+
+def _fill(shell: widgets.VBox, environ: Mapping[str, str] | None, theme: Theme) -> None:
+    """Load the data and put the dashboard's widgets into ``shell``."""
+    try:
+        shell.children = Dashboard(load_source(environ), theme).widget.children
+    except Exception:  # the viewer sees a message panel, never a traceback
+        logger.exception("building the dashboard failed")
+        failure = widgets.HTML(
+            '<div role="alert"><h2>The dashboard could not be built</h2>'
+            "<p>The server log has the details.</p></div>"
+        )
+        failure.add_class("copilot-error")
+        shell.children = (failure,)

@@ -1,0 +1,110 @@
+"""Serve the dashboard notebook with Voilà on a loopback address.
+
+Voilà runs as a child process started from :func:`voila_command`, the same command the
+browser tests start, so what the tests check is what ``make run`` serves.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from copilot_lib import config
+from copilot_lib.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_NOTEBOOK = REPO_ROOT / "notebooks" / "dashboard.ipynb"
+# Jupyter data folder shipped with the package; it holds the "copilot" Voilà template.
+SHARE_DIR = Path(__file__).resolve().parent / "share" / "jupyter"
+TEMPLATE = "copilot"
+
+# A kernel whose page was closed is shut down after this many idle seconds. Voilà starts one
+# kernel per page load and keeps it after the page closes unless culling is on.
+CULL_IDLE_SECONDS = 300
+CULL_INTERVAL_SECONDS = 60
+# Kernels kept started with the notebook already run, so the next page load skips both.
+POOL_SIZE = 1
+
+
+def notebook_path(notebook: str | os.PathLike[str] | None = None) -> Path:
+    """Return the notebook to serve, checking that it exists.
+
+    The default is ``notebooks/dashboard.ipynb`` of the source tree the package was
+    installed from in editable mode (``pip install -e .``).
+    """
+    path = Path(notebook).expanduser() if notebook is not None else DEFAULT_NOTEBOOK
+    if not path.is_file():
+        raise ConfigError(
+            f"notebook {str(path)!r} not found: run from a clone of the repository installed "
+            "with `pip install -e .` (as `make run` does), or pass --notebook PATH"
+        )
+    return path.resolve()
+
+
+def voila_command(
+    notebook: Path, *, port: int, host: str = "127.0.0.1", preheat: bool = True
+) -> list[str]:
+    """Return the command line that serves ``notebook`` with Voilà.
+
+    Tracebacks stay hidden from viewers (the app shows its own message panel), idle kernels
+    are culled, and no browser is opened.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        f"--port={port}",
+        f"--Voila.ip={host}",
+        "--no-browser",
+        f"--template={TEMPLATE}",
+        "--show_tracebacks=False",
+        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
+        f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
+    ]
+    if preheat:
+        command += ["--preheat_kernel=True", f"--pool_size={POOL_SIZE}"]
+    return command
+
+
+def voila_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the environment for Voilà: ``base`` with the package's template folder added.
+
+    ``JUPYTER_PATH`` gains the package's share folder so that Voilà finds the "copilot"
+    template, which loads no stylesheet or font from a CDN.
+    """
+    env = dict(os.environ if base is None else base)
+    existing = env.get("JUPYTER_PATH", "")
+    env["JUPYTER_PATH"] = os.pathsep.join(part for part in (str(SHARE_DIR), existing) if part)
+    return env
+
+
+def serve(
+    port: int = config.DEFAULT_PORT,
+    host: str = "127.0.0.1",
+    notebook: str | os.PathLike[str] | None = None,
+    *,
+    preheat: bool = True,
+) -> int:
+    """Serve the dashboard until interrupted and return Voilà's exit status."""
+    path = notebook_path(notebook)
+    command = voila_command(path, port=port, host=host, preheat=preheat)
+    source = config.data_dir() or "demo data"
+    logger.info("serving %s on http://%s:%d/ with %s", path, host, port, source)
+    process = subprocess.Popen(command, env=voila_environment())
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        # Voilà received the same SIGINT from the terminal; give it time to stop its kernels.
+        logger.info("stopping Voilà (pid %d)", process.pid)
+        try:
+            return process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            return process.wait()

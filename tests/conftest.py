@@ -1,0 +1,23 @@
+"""Shared pytest hooks and fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_BROWSER = "COPILOT_REQUIRE_BROWSER"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip browser tests when Debian's Chromium is missing, or fail them when CI requires it."""
+    if item.get_closest_marker("browser") is None or CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)"
+    if os.environ.get(REQUIRE_BROWSER) == "1":
+        pytest.fail(
+            f"{reason}; {REQUIRE_BROWSER}=1 requires the browser tests to run", pytrace=False
+        )
+    pytest.skip(reason)

@@ -1,0 +1,172 @@
+"""Chart builders on demo data, on the sample reports and on edge cases."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from copilot_lib import app, charts, metrics, tabs
+from copilot_lib.tables import Tables, load_folder
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmv-samples" / "reports"
+
+
+@pytest.fixture(scope="module")
+def samples() -> Tables:
+    return load_folder(SAMPLES)
+
+
+@pytest.fixture(scope="module")
+def demo() -> Tables:
+    return app.demo_tables(users=20, days=30)
+
+
+def test_active_users_figure_has_three_named_lines(samples: Tables) -> None:
+    figure = charts.active_users_figure(metrics.active_users_series(samples))
+
+    assert [trace.name for trace in figure.data] == [
+        "Daily active users",
+        "Weekly active users (7 days)",
+        "Monthly active users (28 days)",
+    ]
+    assert len({trace.line.dash for trace in figure.data}) == 3
+    assert len({trace.marker.symbol for trace in figure.data}) == 3
+    assert all(trace.connectgaps is False for trace in figure.data)
+    assert list(figure.data[2].y[-3:]) == [6.0, 6.0, 6.0]
+
+
+def test_active_users_figure_draws_missing_days_as_gaps(samples: Tables) -> None:
+    kept = samples.entity_daily["day"] != pd.Timestamp("2026-04-10")
+    frames = dict(samples.frames, entity_daily=samples.entity_daily.loc[kept])
+    tables = Tables(frames=frames)
+
+    figure = charts.active_users_figure(metrics.active_users_series(tables))
+
+    days = list(pd.to_datetime(figure.data[0].x))
+    gap = days.index(pd.Timestamp("2026-04-10"))
+    assert np.isnan(figure.data[0].y[gap])
+    assert not np.isnan(figure.data[0].y[gap - 1])
+
+
+def test_active_users_from_user_rows_only(samples: Tables) -> None:
+    frames = dict(samples.frames, entity_daily=samples.entity_daily.iloc[0:0])
+    series = metrics.active_users_series(
+        Tables(frames=frames), date(2026, 4, 13), date(2026, 4, 13)
+    )
+
+    assert series["daily_active_users"].tolist() == [4]
+    assert series["weekly_active_users"].tolist() == [7]
+    assert series["monthly_active_users"].tolist() == [8]
+
+
+def test_activity_figure_rate_on_second_axis(samples: Tables) -> None:
+    series = metrics.daily_series(samples)
+    figure = charts.activity_figure(series)
+
+    bars, rate = figure.data[:2], figure.data[2]
+    assert [trace.type for trace in bars] == ["bar", "bar"]
+    assert bars[0].marker.pattern.shape != bars[1].marker.pattern.shape
+    assert rate.yaxis == "y2"
+    assert figure.layout.yaxis2.overlaying == "y"
+    # 2026-03-29 has no generations, so it has no rate: a gap, not zero.
+    assert np.isnan(rate.y[0])
+    last = samples.entity_daily.iloc[-1]
+    expected = 100 * last["code_acceptance_activity_count"] / last["code_generation_activity_count"]
+    assert rate.y[-1] == pytest.approx(expected)
+
+
+def test_breakdown_figure_orders_and_limits(samples: Tables) -> None:
+    totals = metrics.breakdown_totals(samples["entity_by_language_feature"], "language")
+    figure = charts.breakdown_figure(totals, "language", "Activity by language", top=5)
+
+    assert len(figure.data) == 3
+    assert len(figure.data[0].y) == 5
+    assert figure.layout.title.text == f"Activity by language (top 5 of {len(totals)})"
+    # Largest activity is drawn at the top, which is the last category of a horizontal bar.
+    assert figure.data[1].y[-1] == "typescript"
+
+
+def test_breakdown_figure_by_ide_keeps_every_ide(samples: Tables) -> None:
+    totals = metrics.breakdown_totals(samples["entity_by_ide"], "ide")
+    figure = charts.breakdown_figure(totals, "ide", "Activity by IDE")
+
+    assert set(figure.data[0].y) == {"vscode", "jetbrains", "neovim", "visualstudio"}
+    assert figure.layout.title.text == "Activity by IDE"
+
+
+SPECS = {
+    spec.name: spec
+    for spec in [
+        *tabs.overview_charts(),
+        *tabs.features_view().specs,
+        *tabs.languages_view().specs,
+    ]
+}
+
+
+def build(tables: Tables, name: str, since: date, until: date, **controls: Any) -> go.Figure:
+    selection = tabs.Selection(since=since, until=until, today=until, **controls)
+    spec = SPECS[name]
+    return spec.figure(spec.frame(tables, selection), selection)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_empty_range_says_no_data(demo: Tables, name: str) -> None:
+    first, _ = metrics.data_range(demo)
+    assert first is not None
+    before = date(first.year - 1, 1, 1)
+
+    figure = build(demo, name, before, date(first.year - 1, 1, 2))
+
+    assert [note.text for note in figure.layout.annotations] == [charts.NO_DATA]
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_builders_keep_trace_count(demo: Tables, name: str) -> None:
+    first, last = metrics.data_range(demo)
+    assert first is not None and last is not None
+
+    whole = build(demo, name, first, last)
+    one_day = build(demo, name, last, last)
+
+    assert len(whole.data) == len(one_day.data) >= 2
+    assert whole.layout.annotations == ()
+
+
+@pytest.mark.parametrize("grain", ["week", "month"])
+def test_grain_sums_counters_per_period(samples: Tables, grain: str) -> None:
+    daily = build(samples, "activity", date(2026, 3, 29), date(2026, 4, 25))
+    coarse = build(samples, "activity", date(2026, 3, 29), date(2026, 4, 25), grain=grain)
+
+    assert len(coarse.data[0].x) < len(daily.data[0].x)
+    assert np.nansum(coarse.data[0].y) == np.nansum(daily.data[0].y)
+
+
+def test_weekdays_only_drops_weekends(samples: Tables) -> None:
+    figure = build(samples, "activity", date(2026, 4, 13), date(2026, 4, 26), weekdays_only=True)
+
+    days = pd.to_datetime(pd.Series(figure.data[0].x))
+    assert len(days) == 10
+    assert (days.dt.day_of_week < 5).all()
+
+
+def test_hide_unknown_removes_unknown_language(demo: Tables) -> None:
+    first, last = metrics.data_range(demo)
+    assert first is not None and last is not None
+
+    shown = build(demo, "by-language", first, last)
+    hidden = build(demo, "by-language", first, last, hide_unknown=True)
+
+    assert "unknown" in shown.data[1].y
+    assert "unknown" not in hidden.data[1].y
+
+
+def test_palette_is_okabe_ito() -> None:
+    assert charts.PALETTE[:3] == ("#0072B2", "#E69F00", "#009E73")
+    assert len(set(charts.PATTERNS)) == len(charts.PATTERNS)

@@ -1,0 +1,361 @@
+"""End to end: Voilà serves the dashboard on the sample reports, headless Chromium drives it.
+
+One Voilà server and one browser serve every test in this module. Every request that is not
+to 127.0.0.1 is blocked, so the page must work without internet access.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+from copilot_lib import serve
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmv-samples" / "reports"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+START_TIMEOUT_S = 90
+FIRST_CHART_TIMEOUT_MS = 60_000
+UPDATE_TIMEOUT_MS = 30_000
+OVERVIEW_CHARTS = ("active-users", "activity")
+TAB_TITLES = (
+    "Overview",
+    "Features and modes",
+    "Languages and IDEs",
+    "Pull requests",
+    "Seats",
+    "Teams",
+    "Users",
+    "Data health",
+)
+VIEW_CHARTS = {
+    "Features and modes": ("by-feature",),
+    "Languages and IDEs": ("by-language", "by-ide"),
+}
+
+# True once every named chart is on screen with a visible height and at least one trace path
+# with a non-empty outline.
+TRACES_DRAWN = """(names) => names.every((name) => {
+  const chart = document.querySelector(`.copilot-chart-${name}`);
+  if (!chart || chart.getBoundingClientRect().height < 100) return false;
+  const paths = chart.querySelectorAll('.trace path');
+  return Array.from(paths).some((p) => (p.getAttribute('d') || '').length > 3);
+})"""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait for Voilà's port to accept connections, without requesting a page.
+
+    A page request would run the notebook and take the preheated kernel.
+    """
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"Voilà exited with status {process.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(
+        f"Voilà did not listen on port {port} within {START_TIMEOUT_S} s:\n{log.read_text()}"
+    )
+
+
+def stop_process_tree(process: subprocess.Popen[bytes]) -> None:
+    """Stop Voilà's process group and any kernel it started in a session of its own."""
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    for child in children:
+        try:
+            child.terminate()
+            child.wait(timeout=10)
+        except psutil.NoSuchProcess:
+            pass
+        except psutil.TimeoutExpired:
+            child.kill()
+
+
+@pytest.fixture(scope="module")
+def voila_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not SAMPLES.is_dir():
+        pytest.fail(f"sample reports not found at {SAMPLES}: clone the repository next to shared/")
+    home = tmp_path_factory.mktemp("jupyter")
+    env = serve.voila_environment()
+    env.update(
+        {
+            "COPILOT_DATA_DIR": str(SAMPLES),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+            "JUPYTER_DATA_DIR": str(home / "data"),
+            "JUPYTER_CONFIG_DIR": str(home / "config"),
+            "IPYTHONDIR": str(home / "ipython"),
+            "JUPYTER_PLATFORM_DIRS": "1",
+        }
+    )
+    port = free_port()
+    command = serve.voila_command(serve.notebook_path(), port=port)
+    log = home / "voila.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=home,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_listening(port, process, log)
+        yield url
+    finally:
+        stop_process_tree(process)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    home = tmp_path_factory.mktemp("chromium")
+    env = dict(
+        os.environ,
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_CACHE_HOME=str(home / "cache"),
+    )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def blocked() -> list[str]:
+    """URLs of the requests the page made to hosts other than 127.0.0.1."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, voila_url: str, blocked: list[str]) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1600, "height": 2400})
+
+    def route(request_route: Route) -> None:
+        request = request_route.request
+        if request.url.startswith("http://127.0.0.1:"):
+            request_route.continue_()
+        else:
+            blocked.append(request.url)
+            request_route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def open_dashboard(page: Page, url: str) -> None:
+    page.goto(url, wait_until="commit")
+    page.wait_for_function(TRACES_DRAWN, arg=list(OVERVIEW_CHARTS), timeout=FIRST_CHART_TIMEOUT_MS)
+
+
+def kpi_text(page: Page, key: str) -> str:
+    return str(page.inner_text(f'.copilot-kpis [data-kpi="{key}"] .copilot-kpi-value'))
+
+
+def line_outline(page: Page, chart: str) -> str:
+    selector = f".copilot-chart-{chart} .scatterlayer .trace path.js-line"
+    return str(page.get_attribute(selector, "d"))
+
+
+def test_dashboard_draws_sample_data(page: Page, voila_url: str, tmp_path: Path) -> None:
+    open_dashboard(page, voila_url)
+
+    assert kpi_text(page, "interactions") == "2,489"
+    assert kpi_text(page, "monthly_active_users") == "6"
+    assert page.locator(".copilot-banner").count() == 0
+    assert "Traceback" not in page.inner_text("body")
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+    assert (tmp_path / "dashboard.png").stat().st_size > 0
+
+
+def test_date_range_updates_kpis_and_charts(page: Page, voila_url: str, tmp_path: Path) -> None:
+    open_dashboard(page, voila_url)
+    interactions = kpi_text(page, "interactions")
+    outline = line_outline(page, "active-users")
+
+    page.fill(".copilot-since input[type=date]", "2026-04-19")
+    page.press(".copilot-since input[type=date]", "Tab")
+
+    selector = '.copilot-kpis [data-kpi="interactions"] .copilot-kpi-value'
+    page.wait_for_function(
+        "([selector, before]) => document.querySelector(selector).innerText !== before",
+        arg=[selector, interactions],
+        timeout=UPDATE_TIMEOUT_MS,
+    )
+    page.wait_for_function(
+        "([selector, before]) => document.querySelector(selector).getAttribute('d') !== before",
+        arg=[".copilot-chart-active-users .scatterlayer .trace path.js-line", outline],
+        timeout=UPDATE_TIMEOUT_MS,
+    )
+    assert kpi_text(page, "interactions") != interactions
+    assert line_outline(page, "active-users") != outline
+    page.screenshot(path=str(tmp_path / "dashboard-last-week.png"), full_page=True)
+
+
+def test_preset_button_selects_last_week(page: Page, voila_url: str) -> None:
+    open_dashboard(page, voila_url)
+
+    page.get_by_role("button", name="Last 7 days").click()
+
+    since = page.locator(".copilot-since input[type=date]")
+    since_value = since.input_value(timeout=UPDATE_TIMEOUT_MS)
+    deadline = time.monotonic() + UPDATE_TIMEOUT_MS / 1000
+    while since_value != "2026-04-19" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        since_value = since.input_value()
+    assert since_value == "2026-04-19"
+
+
+def test_every_view_draws_its_charts(page: Page, voila_url: str) -> None:
+    open_dashboard(page, voila_url)
+
+    for title, names in VIEW_CHARTS.items():
+        page.get_by_role("tab", name=title).click()
+        page.wait_for_function(TRACES_DRAWN, arg=list(names), timeout=UPDATE_TIMEOUT_MS)
+    for title in ("Pull requests", "Seats", "Teams"):
+        page.get_by_role("tab", name=title).click()
+        assert page.locator(".copilot-missing:visible").inner_text().startswith("No ")
+    page.get_by_role("tab", name="Data health").click()
+    health = page.locator(".copilot-table-data-health table")
+    health.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    assert "Days without data" in health.inner_text()
+    assert "Traceback" not in page.inner_text("body")
+
+
+def test_pseudonymise_removes_logins(page: Page, voila_url: str) -> None:
+    open_dashboard(page, voila_url)
+    page.get_by_role("tab", name="Users").click()
+    table = page.locator(".copilot-table-users table")
+    table.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    logins = {"octocat", "hubot"}
+    assert logins <= set(table.inner_text().split())
+
+    page.get_by_label("Pseudonymise logins").check()
+
+    page.wait_for_function(
+        "() => !document.querySelector('.copilot-table-users').innerText.includes('octocat')",
+        timeout=UPDATE_TIMEOUT_MS,
+    )
+    text = page.inner_text("body")
+    csv_href = page.get_attribute(".copilot-table-users a.copilot-csv", "href") or ""
+    csv_text = base64.b64decode(csv_href.split(",", 1)[1]).decode()
+    for login in logins:
+        assert login not in text
+        assert login not in csv_text
+    assert "user-" in csv_text
+
+
+def test_csv_export_downloads(page: Page, voila_url: str, tmp_path: Path) -> None:
+    open_dashboard(page, voila_url)
+    page.locator(".copilot-table-toggle").first.click()
+    link = page.locator("a.copilot-csv:visible").first
+
+    with page.expect_download(timeout=UPDATE_TIMEOUT_MS) as info:
+        link.click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert info.value.suggested_filename == "active-users.csv"
+    assert len(rows) == 28
+    assert rows[-1]["monthly_active_users"] == "6.0"
+
+
+def axe_script() -> Path:
+    if AXE.is_file():
+        return AXE
+    reason = f"{AXE} not found: run `npm install --no-save axe-core@4` (make test does)"
+    if os.environ.get("COPILOT_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def serious_violations(page: Page) -> list[str]:
+    results = page.evaluate(
+        """() => axe.run(document, {
+          runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']},
+          resultTypes: ['violations'],
+        })"""
+    )
+    found = []
+    for violation in results["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            targets = [node["target"] for node in violation["nodes"][:5]]
+            found.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}"
+            )
+    return found
+
+
+def test_every_view_passes_axe_scan(page: Page, voila_url: str) -> None:
+    script = axe_script()
+    open_dashboard(page, voila_url)
+    page.add_script_tag(path=str(script))
+
+    problems = {}
+    for title in TAB_TITLES:
+        page.get_by_role("tab", name=title).click()
+        page.locator(".copilot-view:visible").first.wait_for(timeout=UPDATE_TIMEOUT_MS)
+        page.wait_for_timeout(500)
+        found = serious_violations(page)
+        if found:
+            problems[title] = found
+
+    report = "\n".join(f"{title}: {line}" for title, lines in problems.items() for line in lines)
+    assert problems == {}, report
+
+
+def test_page_requests_only_loopback(page: Page, voila_url: str, blocked: list[str]) -> None:
+    open_dashboard(page, voila_url)
+
+    assert blocked == []

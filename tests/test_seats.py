@@ -1,0 +1,103 @@
+"""Seat counts, idle cost and the Seats tab, on a seats table with GitHub's seat fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from copilot_lib import app, summaries, tabs
+from copilot_lib.tables import Tables, load_folder
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmv-samples" / "reports"
+TODAY = date(2026, 4, 25)
+
+
+def seats_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "assignee_login": ["octocat", "hubot", "monalisa", "defunkt"],
+            "plan_type": ["business", "enterprise", "business", "enterprise"],
+            "assigning_team_slug": ["web", None, "web", "api"],
+            "last_activity_at": pd.to_datetime(
+                ["2026-04-24T10:00:00Z", "2026-03-30T10:00:00Z", None, "2026-02-01T10:00:00Z"],
+                utc=True,
+            ),
+            "last_activity_editor": [
+                "vscode/1.99.0/copilot/1.308.0",
+                "jetbrains/2025.1",
+                None,
+                "vim/9",
+            ],
+            "pending_cancellation_date": pd.to_datetime([None, None, None, "2026-05-01"]),
+        }
+    )
+
+
+def test_idle_seats_follow_threshold() -> None:
+    table = summaries.seat_table(seats_frame(), TODAY, 30)
+    counts = summaries.seat_summary(table)
+
+    assert counts["assigned"] == 4
+    assert counts["active"] == 2
+    assert counts["idle"] == 2
+    assert counts["never_used"] == 1
+    assert counts["pending_cancellation"] == 1
+    # Idle: monalisa (never used, business 19) and defunkt (83 days, enterprise 39).
+    assert counts["idle_monthly_cost"] == pytest.approx(58.0)
+
+    shorter = summaries.seat_summary(summaries.seat_table(seats_frame(), TODAY, 7))
+    assert shorter["idle"] == 3
+
+
+def test_price_overrides_plan_prices() -> None:
+    table = summaries.seat_table(seats_frame(), TODAY, 30)
+
+    assert summaries.seat_summary(table, 10.0)["idle_monthly_cost"] == pytest.approx(20.0)
+
+
+def test_seat_table_pseudonymises() -> None:
+    table = summaries.seat_table(seats_frame(), TODAY, 30, pseudonymise=True)
+
+    assert "octocat" not in table.to_csv(index=False)
+    assert summaries.alias("octocat") in set(table["user_login"])
+
+
+@pytest.fixture
+def tables_with_seats() -> Tables:
+    samples = load_folder(SAMPLES)
+    return Tables(frames=dict(samples.frames, seats=seats_frame()))
+
+
+def test_seats_tab_threshold_changes_idle_count(tables_with_seats: Tables) -> None:
+    view = tabs.SeatsView()
+    selection = tabs.Selection(since=date(2026, 3, 29), until=TODAY, today=TODAY)
+    view.refresh(tables_with_seats, selection)
+    assert 'data-seat="idle"' in view.summary.value
+    assert ">2</p>" in view.summary.value.split('data-seat="idle"')[1]
+
+    view.threshold.value = 7
+
+    assert ">3</p>" in view.summary.value.split('data-seat="idle"')[1]
+
+
+def test_seats_tab_search_filters_rows(tables_with_seats: Tables) -> None:
+    view = tabs.SeatsView()
+    view.refresh(tables_with_seats, tabs.Selection(since=TODAY, until=TODAY, today=TODAY))
+
+    view.search.value = "OCTO"
+
+    assert list(view.table.frame["user_login"]) == ["octocat"]
+
+
+def test_seats_tab_without_seats_says_what_is_missing() -> None:
+    dashboard = app.Dashboard(app.load_source({"COPILOT_DATA_DIR": str(SAMPLES)}))
+    index = [view.title for view in dashboard.views].index("Seats")
+
+    dashboard.tab_widget.selected_index = index
+
+    view = dashboard.views[index]
+    assert isinstance(view, tabs.SeatsView)
+    assert "No seat table is loaded" in view.summary.value

@@ -114,7 +114,9 @@ def _top_value(frame: pd.DataFrame, dimension: str) -> pd.Series:
     """Return, per user, the value of ``dimension`` with the most activity."""
     if frame.empty:
         return pd.Series(dtype="object")
-    activity = frame[[INTERACTIONS, GENERATIONS]].fillna(0).sum(axis=1)
+    # Language breakdowns carry no interaction count, so sum whichever counters exist.
+    counters = [name for name in (INTERACTIONS, GENERATIONS) if name in frame]
+    activity = frame[counters].fillna(0).sum(axis=1)
     totals = (
         frame.assign(_activity=activity)
         .groupby(["user_id", dimension], observed=True)["_activity"]

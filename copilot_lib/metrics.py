@@ -1,44 +1,129 @@
 """Metric definitions: each number the dashboard shows is computed here, and only here.
 
-The definitions follow GitHub's documentation of the Copilot usage metrics:
+The definitions follow GitHub's documentation of the Copilot usage metrics (the pages
+"Copilot usage metrics" field reference, "Reconciling Copilot usage metrics" and
+"Team-level metrics" under docs.github.com/copilot/reference/copilot-usage-metrics):
 
 * A user is *active* on a day when ``user_initiated_interaction_count > 0`` on their
-  user-day row.
+  user-day row. Users GitHub saw only through server-side telemetry have a row with no
+  activity; they are counted separately, never as active here.
 * The *acceptance rate* over a window is the sum of ``code_acceptance_activity_count``
-  divided by the sum of ``code_generation_activity_count`` over that window: a ratio of
-  sums, never a mean of daily rates, and never computed from lines, since agent edits add
-  lines that were never suggested.
+  divided by the sum of ``code_generation_activity_count``: a ratio of sums, never a mean
+  of daily rates, and never computed from lines, since agent edits add lines that were
+  never suggested.
 * Distinct users over a window are counted from user-day rows. Daily, weekly and monthly
   counts are never added up across days or breakdowns, because one user appears in many.
 * A day without a record is missing: it stays missing (NaN), never zero.
+* An organisation and an enterprise in one folder are never added together: every
+  function works on one scope, and a user in several organisations counts once.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import logging
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from copilot_lib.schema import (
+    PULL_REQUEST_COUNTS,
+    PULL_REQUEST_MEDIANS,
+    SCOPE_ENTERPRISE,
+    SCOPE_ORGANIZATION,
+)
 from copilot_lib.tables import Tables
+
+logger = logging.getLogger(__name__)
 
 INTERACTIONS = "user_initiated_interaction_count"
 GENERATIONS = "code_generation_activity_count"
 ACCEPTANCES = "code_acceptance_activity_count"
 LOC_ADDED = "loc_added_sum"
 LOC_DELETED = "loc_deleted_sum"
+ACTIVITY = (INTERACTIONS, GENERATIONS, ACCEPTANCES, LOC_ADDED, LOC_DELETED)
 WEEK_DAYS = 7
 # GitHub's monthly_active_users counts the trailing 28 days, not the calendar month.
 MONTH_DAYS = 28
+UNATTRIBUTED = "unattributed"
+# The used_* flag that marks each surface in user-day rows.
+SURFACE_FLAGS = {
+    "agent": "used_agent",
+    "chat": "used_chat",
+    "cli": "used_cli",
+    "cloud_agent": "used_copilot_cloud_agent",
+    "code_review": "used_copilot_code_review_active",
+    "copilot_app": "used_copilot_app",
+}
+
+
+# Selection ----------------------------------------------------------------------------
+
+
+def resolve_scope(
+    tables: Tables, scope: str | None = None, entity_id: str | None = None
+) -> str | None:
+    """Return the scope to show: ``scope`` when given, else the one the data holds.
+
+    When a folder holds both enterprise and organisation records, the enterprise wins,
+    because enterprise reports already count each user once across organisations; the two
+    are never added together.
+    """
+    if scope is not None:
+        return scope
+    present: set[str] = set()
+    for name in ("entity_daily", "user_daily"):
+        frame = tables.frames[name]
+        if entity_id is not None:
+            frame = frame.loc[frame["entity_id"] == entity_id]
+        present.update(str(value) for value in frame["scope"].dropna().unique())
+    for candidate in (SCOPE_ENTERPRISE, SCOPE_ORGANIZATION):
+        if candidate in present:
+            return candidate
+    return None
+
+
+def select(tables: Tables, scope: str | None = None, entity_id: str | None = None) -> Tables:
+    """Return the tables restricted to one scope and, when given, one entity id."""
+    chosen = resolve_scope(tables, scope, entity_id)
+    frames = {}
+    for name, frame in tables.frames.items():
+        if "scope" in frame and "entity_id" in frame and chosen is not None:
+            mask = frame["scope"] == chosen
+            if entity_id is not None:
+                mask &= frame["entity_id"] == str(entity_id)
+            frame = frame.loc[mask]
+        frames[name] = frame
+    return replace(tables, frames=frames)
+
+
+def entity_ids(frame: pd.DataFrame) -> list[str]:
+    """Return the distinct entity ids of a table, sorted."""
+    return sorted(str(value) for value in frame["entity_id"].dropna().unique())
+
+
+def unique_user_days(user_daily: pd.DataFrame) -> pd.DataFrame:
+    """Keep one row per (day, user): a user in several organisations appears once.
+
+    GitHub repeats a user's whole activity in the report of every organisation they
+    belong to, so adding organisations' rows would count it once per organisation.
+    """
+    if user_daily["entity_id"].nunique() <= 1:
+        return user_daily
+    return user_daily.drop_duplicates(["day", "user_id"], keep="first")
+
+
+# Core definitions ---------------------------------------------------------------------
 
 
 def acceptance_rate(acceptances: float | None, generations: float | None) -> float | None:
     """Return acceptances / generations, or None when there were no generations.
 
-    Pass sums over the whole window. None (not zero) means "no code was generated", which a
-    chart shows as a gap.
+    GitHub's definition: the sum of ``code_acceptance_activity_count`` divided by the sum of
+    ``code_generation_activity_count`` over the window. Pass sums over the whole window.
+    None (not zero) means "no code was generated", which a chart shows as a gap.
     """
     if generations is None or pd.isna(generations) or generations <= 0:
         return None
@@ -58,14 +143,99 @@ def window(frame: pd.DataFrame, since: date | None, until: date | None) -> pd.Da
 
 
 def active_user_rows(user_daily: pd.DataFrame) -> pd.DataFrame:
-    """Return the user-day rows that count as active: interactions greater than zero."""
+    """Return the user-day rows that count as active: interactions greater than zero.
+
+    GitHub's definition of an active user for a day is ``user_initiated_interaction_count
+    > 0``. Completions alone (generations without an interaction) do not make a user
+    active, and neither does a row from server-side telemetry with no activity.
+    """
     return user_daily.loc[user_daily[INTERACTIONS].fillna(0) > 0]
 
 
-def distinct_active_users(user_daily: pd.DataFrame, since: date | None = None, until: date | None = None) -> int:
-    """Count the distinct users active at least once in [since, until], from user-day rows."""
+def distinct_active_users(
+    user_daily: pd.DataFrame, since: date | None = None, until: date | None = None
+) -> int:
+    """Count the distinct users active at least once in [since, until], from user-day rows.
+
+    Any window works, because the count comes from user rows; GitHub's daily, weekly and
+    monthly counts cannot be added up to get it.
+    """
     rows = active_user_rows(window(user_daily, since, until))
     return int(rows["user_id"].nunique())
+
+
+def distinct_users(
+    user_daily: pd.DataFrame, since: date | None = None, until: date | None = None
+) -> int:
+    """Count the distinct users with any user-day row in [since, until], active or not."""
+    return int(window(user_daily, since, until)["user_id"].nunique())
+
+
+def server_side_only_users(
+    user_daily: pd.DataFrame, since: date | None = None, until: date | None = None
+) -> int:
+    """Count the users with rows in the window but no interaction on any day of it.
+
+    Since June 2026 GitHub also reports users it detects from server-side telemetry; their
+    rows carry no activity and empty breakdowns. They hold a seat and used Copilot in some
+    form, but they are not active by the interaction definition, so they are shown apart.
+    """
+    rows = window(user_daily, since, until)
+    if rows.empty:
+        return 0
+    interactions = rows[INTERACTIONS].fillna(0)
+    per_user = interactions.groupby(rows["user_id"]).max()
+    return int((per_user <= 0).sum())
+
+
+def assigned_seats(tables: Tables) -> int | None:
+    """Count the assigned Copilot seats, or None when no seat listing was read.
+
+    Each assignee counts once, because an enterprise listing repeats a user once per
+    granting organisation or team; a seat whose assignee is null (a deleted account)
+    counts as one seat.
+    """
+    seats = tables.frames.get("seats")
+    if seats is None or seats.empty:
+        return None
+    named = int(seats["assignee_id"].dropna().nunique())
+    return named + int(seats["assignee_id"].isna().sum())
+
+
+def adoption_rate(
+    tables: Tables, since: date | None = None, until: date | None = None, **selection: Any
+) -> float | None:
+    """Return distinct active users in the window divided by assigned seats.
+
+    None when there is no seat listing or it holds no seat. The seat listing is a snapshot
+    of today, so for windows far in the past the ratio uses today's seats.
+    """
+    seats = assigned_seats(tables)
+    if not seats:
+        return None
+    view = select(tables, **selection)
+    return distinct_active_users(view.user_daily, since, until) / seats
+
+
+def surface_adoption(
+    tables: Tables, since: date | None = None, until: date | None = None, **selection: Any
+) -> dict[str, float | None]:
+    """Return the share of users who used each surface: agent, chat, CLI, cloud agent, review, app.
+
+    The numerator is the distinct users whose ``used_*`` flag was true on at least one day
+    of the window; the denominator is the distinct users who were active (interactions
+    greater than zero) or used any surface in the window. CLI use counts although GitHub
+    keeps it out of the IDE interaction count.
+    """
+    rows = window(select(tables, **selection).user_daily, since, until)
+    flags = [flag for flag in SURFACE_FLAGS.values() if flag in rows]
+    engaged = (rows[INTERACTIONS].fillna(0) > 0) | rows[flags].fillna(False).any(axis=1)
+    total = rows.loc[engaged, "user_id"].nunique()
+    result: dict[str, float | None] = {}
+    for surface, flag in SURFACE_FLAGS.items():
+        used = rows.loc[rows[flag].fillna(False).astype(bool), "user_id"].nunique()
+        result[surface] = used / total if total else None
+    return result
 
 
 def _sum(frame: pd.DataFrame, column: str) -> int | None:
@@ -75,47 +245,83 @@ def _sum(frame: pd.DataFrame, column: str) -> int | None:
     return int(frame[column].sum())
 
 
-def daily_series(tables: Tables, since: date | None = None, until: date | None = None) -> pd.DataFrame:
+# Series and headline numbers ----------------------------------------------------------
+
+
+def daily_series(
+    tables: Tables,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
+) -> pd.DataFrame:
     """Return one row per calendar day in the window with the day's totals and rate.
 
     Days without a record appear with NaN values, so charts draw them as gaps. Totals come
-    from the organisation or enterprise day records when there are any (they are GitHub's
-    own totals), otherwise from the user-day rows.
+    from the organisation or enterprise day records when the selection is one entity (they
+    are GitHub's own totals), otherwise from the user-day rows with each user counted once
+    per day.
     """
-    source = _daily_source(tables)
+    view = select(tables, scope, entity_id)
+    source = _daily_source(view)
     frame = window(source, since, until)
-    start, end = _range(tables, since, until)
-    calendar = pd.DataFrame({"day": pd.date_range(start, end, freq="D")}) if start else pd.DataFrame({"day": []})
+    start, end = _range(view, since, until)
+    days = pd.date_range(start, end, freq="D") if start and end else pd.DatetimeIndex([])
+    calendar = pd.DataFrame({"day": days.astype("datetime64[ns]")})
     merged = calendar.merge(frame, on="day", how="left")
-    columns = ["daily_active_users", INTERACTIONS, GENERATIONS, ACCEPTANCES, LOC_ADDED, LOC_DELETED]
+    columns = ["daily_active_users", *ACTIVITY]
     for name in columns:
         if name not in merged:
             merged[name] = pd.NA
         merged[name] = merged[name].astype("Float64")
-    merged["acceptance_rate"] = merged[ACCEPTANCES] / merged[GENERATIONS].where(merged[GENERATIONS] > 0)
+    merged["acceptance_rate"] = merged[ACCEPTANCES] / merged[GENERATIONS].where(
+        merged[GENERATIONS] > 0
+    )
     return merged[["day", *columns, "acceptance_rate"]]
 
 
-def _daily_source(tables: Tables) -> pd.DataFrame:
+def _uses_entity_records(view: Tables) -> bool:
+    """Return True when the selection is one entity with day records of its own."""
+    entity = view.entity_daily
+    if entity.empty:
+        return False
+    if entity["entity_id"].nunique() == 1:
+        return True
+    if view.user_daily.empty:
+        # NOTE: several organisations and no user rows: their records cannot be combined
+        # without counting shared users twice, so only the first organisation is shown.
+        logger.warning(
+            "several entities %s and no user rows: showing %s only",
+            entity_ids(entity),
+            entity_ids(entity)[0],
+        )
+        return True
+    return False
+
+
+def _entity_view(view: Tables) -> pd.DataFrame:
+    entity = view.entity_daily
+    return entity.loc[entity["entity_id"] == entity_ids(entity)[0]]
+
+
+def _daily_source(view: Tables) -> pd.DataFrame:
     """Return per-day totals from entity records, or aggregated from user rows."""
-    if tables.has_entity_records():
-        entity = tables.entity_daily
-        if entity["entity_id"].nunique() > 1:
-            # NOTE: several entities in one folder are shown together; users in more than one
-            # organisation are counted once per organisation, as GitHub's org reports do.
-            grouped = entity.groupby("day", as_index=False).sum(numeric_only=True, min_count=1)
-            return grouped
-        return entity
-    users = tables.user_daily
-    counters = [INTERACTIONS, GENERATIONS, ACCEPTANCES, LOC_ADDED, LOC_DELETED]
-    grouped = users.groupby("day", as_index=False)[counters].sum(min_count=1)
-    active = active_user_rows(users).groupby("day")["user_id"].nunique().rename("daily_active_users")
+    if _uses_entity_records(view):
+        return _entity_view(view)
+    users = unique_user_days(view.user_daily)
+    grouped = users.groupby("day", as_index=False)[list(ACTIVITY)].sum(min_count=1)
+    active = (
+        active_user_rows(users).groupby("day")["user_id"].nunique().rename("daily_active_users")
+    )
     grouped = grouped.merge(active, on="day", how="left")
     grouped["daily_active_users"] = grouped["daily_active_users"].fillna(0)
     return grouped
 
 
-def _range(tables: Tables, since: date | None, until: date | None) -> tuple[date | None, date | None]:
+def _range(
+    tables: Tables, since: date | None, until: date | None
+) -> tuple[date | None, date | None]:
     first, last = data_range(tables)
     return (since or first, until or last)
 
@@ -135,18 +341,22 @@ class Kpis:
     since: date | None
     until: date | None
     source: str
+    scope: str | None
     days_covered: int
     days_missing: int
     daily_active_users: int | None
     weekly_active_users: int | None
     monthly_active_users: int | None
     unique_active_users: int | None
+    server_side_only_users: int | None
     acceptance_rate: float | None
     interactions: int | None
     code_generations: int | None
     code_acceptances: int | None
     loc_added: int | None
     loc_deleted: int | None
+    assigned_seats: int | None = None
+    adoption_rate: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
@@ -155,24 +365,33 @@ class Kpis:
         return values
 
 
-def kpis(tables: Tables, since: date | None = None, until: date | None = None) -> Kpis:
+def kpis(
+    tables: Tables,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
+) -> Kpis:
     """Compute the headline numbers for [since, until] (defaults: the whole data range).
 
     Daily, weekly and monthly active users are those GitHub reports for the last day of the
-    window; with only user rows they are distinct active users over the trailing 1, 7 and 28
-    days. They are None when the last day has no record.
+    window; with only user rows (or several organisations) they are distinct active users
+    over the trailing 1, 7 and 28 days. They are None when the last day has no record.
+    Adoption is distinct active users in the window per assigned seat, when seats exist.
     """
-    since, until = _range(tables, since, until)
-    series = daily_series(tables, since, until)
+    view = select(tables, scope, entity_id)
+    since, until = _range(view, since, until)
+    series = daily_series(view, since, until)
     covered = int(series[INTERACTIONS].notna().sum() if not series.empty else 0)
-    from_entity = tables.has_entity_records()
-    source = window(tables.entity_daily if from_entity else tables.user_daily, since, until)
-    users = tables.user_daily
+    from_entity = _uses_entity_records(view)
+    users = unique_user_days(view.user_daily)
+    source = window(_entity_view(view) if from_entity else users, since, until)
 
     daily = weekly = monthly = None
     if until is not None:
         if from_entity:
-            last = tables.entity_daily.loc[tables.entity_daily["day"] == pd.Timestamp(until)]
+            last = source.loc[source["day"] == pd.Timestamp(until)]
             if not last.empty:
                 daily = _sum(last, "daily_active_users")
                 weekly = _sum(last, "weekly_active_users")
@@ -185,38 +404,193 @@ def kpis(tables: Tables, since: date | None = None, until: date | None = None) -
     unique = distinct_active_users(users, since, until) if not users.empty else None
     generations = _sum(source, GENERATIONS)
     acceptances = _sum(source, ACCEPTANCES)
+    seats = assigned_seats(view)
     return Kpis(
         since=since,
         until=until,
         source="entity" if from_entity else "users",
+        scope=resolve_scope(tables, scope, entity_id),
         days_covered=covered,
         days_missing=len(series) - covered,
         daily_active_users=daily,
         weekly_active_users=weekly,
         monthly_active_users=monthly,
         unique_active_users=unique,
+        server_side_only_users=server_side_only_users(users, since, until)
+        if not users.empty
+        else None,
         acceptance_rate=acceptance_rate(acceptances, generations),
         interactions=_sum(source, INTERACTIONS),
         code_generations=generations,
         code_acceptances=acceptances,
         loc_added=_sum(source, LOC_ADDED),
         loc_deleted=_sum(source, LOC_DELETED),
+        assigned_seats=seats,
+        adoption_rate=(unique or 0) / seats if seats and unique is not None else None,
     )
 
 
 def breakdown_totals(
-    frame: pd.DataFrame, dimension: str, since: date | None = None, until: date | None = None
+    frame: pd.DataFrame,
+    dimension: str | list[str],
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
 ) -> pd.DataFrame:
     """Sum a breakdown table's counters per value of ``dimension`` over the window.
 
     The result has the dimension, each counter summed, and the acceptance rate as a ratio
-    of the sums. No user counts are summed here, because breakdown rows carry none.
+    of the sums. No user counts are summed here, because breakdown rows carry none. Rows of
+    one scope are used (the enterprise when both are present); user breakdowns keep one
+    row per user, day and value, so a user in several organisations counts once.
     """
     rows = window(frame, since, until)
-    counters = [name for name in (INTERACTIONS, GENERATIONS, ACCEPTANCES, LOC_ADDED, LOC_DELETED) if name in rows]
-    grouped = rows.groupby(dimension, as_index=False, observed=True)[counters].sum(min_count=1)
-    grouped["acceptance_rate"] = grouped[ACCEPTANCES] / grouped[GENERATIONS].where(grouped[GENERATIONS] > 0)
-    return grouped.sort_values(GENERATIONS, ascending=False, kind="stable").reset_index(drop=True)
+    if "scope" in rows and not rows.empty:
+        chosen = scope or (
+            SCOPE_ENTERPRISE if (rows["scope"] == SCOPE_ENTERPRISE).any() else SCOPE_ORGANIZATION
+        )
+        mask = rows["scope"] == chosen
+        if entity_id is not None:
+            mask &= rows["entity_id"] == str(entity_id)
+        rows = rows.loc[mask]
+    dimensions = [dimension] if isinstance(dimension, str) else list(dimension)
+    if "user_id" in rows and rows["entity_id"].nunique() > 1:
+        rows = rows.drop_duplicates(["day", "user_id", *dimensions], keep="first")
+    counters = [name for name in ACTIVITY if name in rows]
+    grouped = rows.groupby(dimensions, as_index=False, observed=True)[counters].sum(min_count=1)
+    if GENERATIONS in grouped and ACCEPTANCES in grouped:
+        grouped["acceptance_rate"] = grouped[ACCEPTANCES] / grouped[GENERATIONS].where(
+            grouped[GENERATIONS] > 0
+        )
+        grouped = grouped.sort_values(GENERATIONS, ascending=False, kind="stable")
+    return grouped.reset_index(drop=True)
+
+
+# Teams --------------------------------------------------------------------------------
+
+
+def team_metrics(
+    tables: Tables,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
+) -> pd.DataFrame:
+    """Return per-team activity in the window, plus an ``unattributed`` row.
+
+    Following GitHub's team-level metrics: each daily user row is joined with the same
+    day's user-teams rows on (scope, entity_id, day, user_id), never with one day of
+    membership for a whole window. A user in several teams counts in each, so team rows
+    overlap and their sum can exceed the entity total. Activity of users in no listed team
+    that day (GitHub omits teams with fewer than five seated users) goes to the
+    ``unattributed`` row. Columns: ``team_id`` (None for unattributed), ``slug``,
+    ``active_users`` and ``users`` (distinct over the window), the counters summed, and
+    ``acceptance_rate``.
+    """
+    view = select(tables, scope, entity_id)
+    users = window(view.user_daily, since, until)
+    teams = window(view.frames["user_teams"], since, until)
+    keys = ["scope", "entity_id", "day", "user_id"]
+    joined = users.merge(teams[[*keys, "team_id", "slug"]], on=keys, how="inner")
+    rows = [
+        _team_row(team_id, group["slug"].iloc[-1], group)
+        for team_id, group in joined.groupby("team_id")
+    ]
+    membership = teams[keys].drop_duplicates()
+    flagged = users.merge(membership.assign(_member=True), on=keys, how="left")
+    unattributed = users.loc[flagged["_member"].isna().to_numpy()]
+    rows.append(_team_row(None, UNATTRIBUTED, unattributed))
+    frame = pd.DataFrame(rows)
+    frame["team_id"] = frame["team_id"].astype("Int64")
+    return frame
+
+
+def _team_row(team_id: Any, slug: Any, rows: pd.DataFrame) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "team_id": team_id,
+        "slug": slug,
+        "users": int(rows["user_id"].nunique()),
+        "active_users": int(active_user_rows(rows)["user_id"].nunique()),
+    }
+    for name in ACTIVITY:
+        row[name] = _sum(rows, name)
+    row["acceptance_rate"] = acceptance_rate(row[ACCEPTANCES], row[GENERATIONS])
+    return row
+
+
+def team_reconciliation(
+    tables: Tables,
+    since: date | None = None,
+    until: date | None = None,
+    column: str = INTERACTIONS,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
+) -> dict[str, int]:
+    """Return how team activity adds up to the entity total for one counter.
+
+    ``attributed`` counts each user-day in at least one team once, so ``attributed +
+    unattributed == entity_total``; ``team_sum`` adds the team rows, counting users in
+    several teams once per team, and ``overlap = team_sum - attributed``.
+    """
+    teams = team_metrics(tables, since, until, scope=scope, entity_id=entity_id)
+    view = select(tables, scope, entity_id)
+    total = int(window(view.user_daily, since, until)[column].fillna(0).sum())
+    unattributed = int(teams.loc[teams["slug"] == UNATTRIBUTED, column].fillna(0).sum())
+    team_sum = int(teams.loc[teams["slug"] != UNATTRIBUTED, column].fillna(0).sum())
+    attributed = total - unattributed
+    return {
+        "entity_total": total,
+        "attributed": attributed,
+        "unattributed": unattributed,
+        "team_sum": team_sum,
+        "overlap": team_sum - attributed,
+    }
+
+
+# Pull requests ------------------------------------------------------------------------
+
+
+def pull_request_daily(
+    tables: Tables,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
+) -> pd.DataFrame:
+    """Return one row per calendar day with the entity's pull-request counts and medians.
+
+    Medians (``median_minutes_to_merge*``) are GitHub's per-day medians. They are shown
+    day by day and never summed or averaged across days, because a median of a window
+    cannot be computed from daily medians. Missing days are NaN.
+    """
+    view = select(tables, scope, entity_id)
+    frame = view.frames["entity_pull_requests"]
+    if frame["entity_id"].nunique() > 1:
+        frame = frame.loc[frame["entity_id"] == entity_ids(frame)[0]]
+    frame = window(frame, since, until)
+    start, end = _range(view, since, until)
+    days = pd.date_range(start, end, freq="D") if start and end else pd.DatetimeIndex([])
+    calendar = pd.DataFrame({"day": days.astype("datetime64[ns]")})
+    columns = [*PULL_REQUEST_COUNTS, *PULL_REQUEST_MEDIANS]
+    return calendar.merge(frame[["day", *columns]], on="day", how="left")
+
+
+def pull_request_totals(
+    tables: Tables,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
+) -> dict[str, int | None]:
+    """Sum the pull-request counts over the window; medians are left out on purpose."""
+    daily = pull_request_daily(tables, since, until, scope=scope, entity_id=entity_id)
+    return {name: _sum(daily, name) for name in PULL_REQUEST_COUNTS}
 
 
 # ---------------------------------------------------------------------------------------

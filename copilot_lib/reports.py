@@ -190,23 +190,61 @@ def _file_span(values: list[tuple[int, Any]]) -> int | None:
     return len(days) or None
 
 
-def read_report_file(path: str | os.PathLike[str]) -> Iterator[Record]:
+def read_report_file(path: str | os.PathLike[str], *, file_span: bool = True) -> Iterator[Record]:
     """Yield every record in one report file, classified, with where it came from.
 
     Objects that wrap day records in ``day_totals`` are exploded, and the wrapper's
     ``organization_id``, ``enterprise_id`` and report days are copied to records that lack
     them. Values that are neither objects nor arrays of objects are skipped with a warning.
+    A record that names no report days gets the number of days its file covers as its
+    span, unless ``file_span`` is False, in which case its span stays None.
     """
     file_path = Path(path)
     name = str(file_path)
-    values = list(decode_values(_read_bytes(file_path), name))
-    fallback_span = _file_span(values)
+    values: Iterable[tuple[int, Any]] = decode_values(_read_bytes(file_path), name)
+    fallback_span = None
+    if file_span:
+        values = list(values)
+        fallback_span = _file_span(values)
     for line, value in values:
         for obj in value if isinstance(value, list) else [value]:
             yield from _records_from_object(obj, name, line, fallback_span)
 
 
-def _records_from_object(obj: Any, path: str, line: int, fallback_span: int | None) -> Iterator[Record]:
+def read_report_part(
+    path: str | os.PathLike[str], start: int, end: int, first_line: int
+) -> Iterator[Record]:
+    """Yield the records of NDJSON lines in bytes [start, end) of an uncompressed file.
+
+    ``start`` and ``end`` must fall on line starts, and ``first_line`` is the line number at
+    ``start``. Records that name no report days get a span of None.
+    """
+    name = str(path)
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            raw = handle.read(end - start)
+    except OSError as exc:
+        raise ReportFormatError(f"cannot read the file: {exc}", path=name) from exc
+    for number, line_bytes in enumerate(raw.split(b"\n"), start=first_line):
+        line_bytes = line_bytes.strip()
+        if not line_bytes:
+            continue
+        try:
+            value = orjson.loads(line_bytes)
+        except orjson.JSONDecodeError as exc:
+            raise ReportFormatError(
+                f"invalid JSON on this NDJSON line ({exc.msg}); fix or remove the line",
+                path=name,
+                line=number,
+            ) from exc
+        for obj in value if isinstance(value, list) else [value]:
+            yield from _records_from_object(obj, name, number, None)
+
+
+def _records_from_object(
+    obj: Any, path: str, line: int, fallback_span: int | None
+) -> Iterator[Record]:
     if isinstance(obj, dict) and isinstance(obj.get("day_totals"), list):
         created_at = _text(obj.get("created_at"))
         span = span_days(obj.get("report_start_day"), obj.get("report_end_day")) or fallback_span
@@ -214,7 +252,9 @@ def _records_from_object(obj: Any, path: str, line: int, fallback_span: int | No
         source = Provenance(path, line, created_at, span)
         for item in obj["day_totals"]:
             if not isinstance(item, dict):
-                logger.warning("%s:%d: skipped a day_totals element that is not an object", path, line)
+                logger.warning(
+                    "%s:%d: skipped a day_totals element that is not an object", path, line
+                )
                 continue
             merged = {**inherited, **item} if inherited else item
             yield Record(classify(merged), merged, source)
@@ -243,9 +283,13 @@ def report_files(folder: str | os.PathLike[str]) -> list[Path]:
     """
     root = Path(folder).expanduser()
     if not root.exists():
-        raise DataDirError(f"data folder {str(root)!r} does not exist: create it or point to another")
+        raise DataDirError(
+            f"data folder {str(root)!r} does not exist: create it or point to another"
+        )
     if not root.is_dir():
-        raise DataDirError(f"{str(root)!r} is not a folder: pass the folder that holds the report files")
+        raise DataDirError(
+            f"{str(root)!r} is not a folder: pass the folder that holds the report files"
+        )
     found = []
     for path in root.rglob("*"):
         relative = path.relative_to(root)

@@ -15,11 +15,18 @@ USER_TEAMS = "user_teams"
 
 @dataclass
 class TeamRows:
-    """User-team rows as arrays, each with the position of its user-day row (-1 if none)."""
+    """User-team rows as arrays, each with the position of its user-day row (-1 if none).
+
+    ``user`` is the user code of the user-day rows (-1 for a member with none); ``member``
+    numbers every user id in the user-teams rows, for counting members.
+    """
 
     day: np.ndarray
+    entity: np.ndarray
     team: np.ndarray
     user: np.ndarray
+    member: np.ndarray
+    members: int
     match: np.ndarray
     slugs: list[str]
     team_ids: list[str]
@@ -37,6 +44,7 @@ def team_rows(tables: Tables, prepared: Prepared) -> TeamRows | None:
     slug = frame["slug"].astype("string").fillna(frame["team_id"].astype("string"))
     codes, slugs = pd.factorize(slug, sort=True)
     ids = frame.groupby(codes)["team_id"].first().astype("string").tolist()
+    member, member_ids = pd.factorize(frame["user_id"])
     key = prepared.key(day, entity, user)
     keys = prepared.users.key
     position = np.searchsorted(keys, key)
@@ -45,8 +53,11 @@ def team_rows(tables: Tables, prepared: Prepared) -> TeamRows | None:
     found &= (user >= 0) & (entity >= 0)
     rows = TeamRows(
         day=day,
+        entity=entity,
         team=codes.astype(np.int32),
         user=user,
+        member=member.astype(np.int64),
+        members=len(member_ids),
         match=np.where(found, position, -1),
         slugs=[str(name) for name in slugs],
         team_ids=[str(team_id) for team_id in ids],

@@ -1,0 +1,131 @@
+"""Users: one row per user with activity, top IDE, language and model, and adoption phase."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from copilot_lib import metrics
+from copilot_lib.tables import Tables
+from copilot_lib.views.breakdowns import coded
+from copilot_lib.views.filters import Filters
+from copilot_lib.views.prepared import Prepared
+from copilot_lib.views.pseudonym import alias_logins
+from copilot_lib.views.result import NO_DATA, NO_DATA_IN_RANGE, NO_USER_ROWS, ViewResult
+from copilot_lib.views.selection import Selection, resolve
+
+# (table, dimension, counter that ranks the values) for each "top" column.
+TOP_COLUMNS = {
+    "top_ide": ("user_by_ide", "ide", metrics.INTERACTIONS),
+    "top_language": ("user_by_language_feature", "language", metrics.GENERATIONS),
+    "top_model": ("user_by_model_feature", "model", metrics.INTERACTIONS),
+}
+TABLE_COUNTERS = (
+    metrics.INTERACTIONS,
+    metrics.GENERATIONS,
+    metrics.ACCEPTANCES,
+    metrics.LOC_ADDED,
+    metrics.LOC_DELETED,
+)
+
+
+@dataclass
+class UsersView(ViewResult):
+    """The per-user table."""
+
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _top(tables: Tables, selection: Selection, table: str, dimension: str, counter: str) -> np.ndarray:
+    """Return each user's value of ``dimension`` with the largest ``counter`` in the window."""
+    prepared = selection.prepared
+    names = np.full(prepared.user_count, None, dtype=object)
+    if table not in tables or tables[table].empty:
+        return names
+    rows = coded(tables, prepared, table, (dimension,), (counter,), summed=False)
+    if rows.row is None:
+        return names
+    selected = np.zeros(len(prepared.users) + 1, dtype=bool)
+    selected[selection.user_rows(active_only=False)] = True
+    keep = selected[rows.row]  # row -1 (no user-day row) reads the spare last cell, always False
+    combos = rows.combos[dimension].to_numpy(dtype=object)
+    if selection.filters.hide_unknown:
+        keep &= combos[rows.combo] != metrics.UNKNOWN
+    user = prepared.users.user[rows.row[keep]]
+    width = max(len(combos), 1)
+    weights = np.nan_to_num(rows.counters[counter][keep]) + 1e-9  # a value used without the counter still counts
+    sums = np.bincount(
+        user.astype(np.int64) * width + rows.combo[keep], weights=weights, minlength=prepared.user_count * width
+    )
+    grid = sums.reshape(prepared.user_count, width)
+    used = grid.max(axis=1) > 0
+    names[used] = combos[grid[used].argmax(axis=1)]
+    return names
+
+
+def _phases(tables: Tables, prepared: Prepared, positions: np.ndarray) -> np.ndarray:
+    """Return each user's latest adoption phase in the window (rows are sorted by day)."""
+    phases = np.full(prepared.user_count, None, dtype=object)
+    column = tables.user_daily.get("ai_adoption_phase")
+    if column is None or len(positions) == 0:
+        return phases
+    cached = prepared.cache.get("ai_adoption_phase")
+    if not isinstance(cached, tuple):
+        codes, names = pd.factorize(column, use_na_sentinel=True)
+        cached = (codes[prepared.users.position], np.asarray(names, dtype=object))
+        prepared.cache["ai_adoption_phase"] = cached
+    codes, names = cached
+    chosen = codes[positions]
+    known = chosen >= 0
+    phases[prepared.users.user[positions][known]] = names[chosen[known]]
+    return phases
+
+
+def _table(tables: Tables, selection: Selection) -> pd.DataFrame:
+    prepared = selection.prepared
+    users = prepared.users
+    positions = selection.user_rows(active_only=False)
+    user = users.user[positions]
+    count = prepared.user_count
+    frame = pd.DataFrame({"user_id": prepared.user_ids, "user_login": prepared.logins})
+    frame["active_days"] = np.bincount(user[users.active[positions]], minlength=count)
+    for name in TABLE_COUNTERS:
+        frame[name] = np.bincount(user, weights=np.nan_to_num(users.counters[name][positions]), minlength=count)
+    frame["acceptance_rate"] = metrics.rate_of_sums(frame[metrics.ACCEPTANCES], frame[metrics.GENERATIONS])
+    for column, (table, dimension, counter) in TOP_COLUMNS.items():
+        frame[column] = _top(tables, selection, table, dimension, counter)
+    frame["agent_days"] = np.bincount(user[users.flags["used_agent"][positions]], minlength=count)
+    frame["cli_days"] = np.bincount(user[users.flags["used_cli"][positions]], minlength=count)
+    frame["ai_credits_used"] = np.bincount(
+        user, weights=np.nan_to_num(users.ai_credits_used[positions]), minlength=count
+    )
+    frame["ai_adoption_phase"] = _phases(tables, prepared, positions)
+    seen = np.bincount(user, minlength=count) > 0
+    return frame.loc[seen].sort_values(metrics.INTERACTIONS, ascending=False, kind="stable").reset_index(drop=True)
+
+
+def users(tables: Tables, filters: Filters) -> UsersView:
+    """Build one row per user with a user-day row in the range.
+
+    ``active_days`` counts days with interactions; users GitHub saw only through
+    server-side telemetry appear with zero active days. With ``filters.pseudonymise`` the
+    login column holds stable aliases instead of logins.
+    """
+    selection = resolve(tables, filters)
+    if selection.prepared.days == 0:
+        return UsersView(missing=NO_DATA)
+    if selection.prepared.user_count == 0:
+        return UsersView(missing=NO_USER_ROWS)
+    table = _table(tables, selection)
+    if table.empty:
+        return UsersView(missing=NO_DATA_IN_RANGE.format(since=selection.since, until=selection.until))
+    if filters.pseudonymise:
+        table["user_login"] = alias_logins(table["user_id"], table["user_login"])
+    if filters.search:
+        needle = filters.search.casefold()
+        table = table.loc[
+            table["user_login"].astype("string").str.casefold().str.contains(needle, regex=False).fillna(False)
+        ]
+    return UsersView(table=table.reset_index(drop=True), notes=list(selection.notes))

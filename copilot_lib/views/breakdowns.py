@@ -104,7 +104,7 @@ def coded(
     tables: Tables, prepared: Prepared, name: str, dims: tuple[str, ...], counters: tuple[str, ...], summed: bool
 ) -> CodedBreakdown:
     """Return a breakdown table coded for aggregation, cached per load."""
-    key = f"breakdown:{name}:{summed}"
+    key = f"breakdown:{name}:{dims}:{counters}:{summed}"
     cached = prepared.cache.get(key)
     if isinstance(cached, CodedBreakdown):
         return cached

@@ -32,7 +32,7 @@ SEAT_COLUMNS = {
 def seat_frame(tables: Tables) -> pd.DataFrame | None:
     """Return the seats table with the columns above, or None when there is no seats file."""
     frame = tables.frames.get(SEATS)
-    if frame is None:
+    if frame is None or frame.empty:
         return None
     seats = pd.DataFrame(index=frame.index)
     for name, candidates in SEAT_COLUMNS.items():

@@ -10,7 +10,6 @@ import pandas as pd
 from copilot_lib import metrics
 from copilot_lib.tables import Tables
 from copilot_lib.views.filters import Filters
-from copilot_lib.views.prepared import COUNTERS
 from copilot_lib.views.result import NO_DATA, NO_DATA_IN_RANGE, NO_TEAMS, NO_USER_ROWS, ViewResult
 from copilot_lib.views.selection import Selection, resolve
 from copilot_lib.views.teams_join import TeamRows, team_codes, team_rows
@@ -52,118 +51,130 @@ def team_list(tables: Tables, rows: TeamRows | None) -> pd.DataFrame:
     return frame[["slug", "name", "team_id", "reported", "status"]].sort_values("slug").reset_index(drop=True)
 
 
-def _window_rows(rows: TeamRows, selection: Selection) -> np.ndarray:
-    inside = (rows.day >= 0) & (rows.day < selection.prepared.days) & (rows.entity >= 0)
-    keep = inside.copy()
-    keep[inside] = selection.day_mask[rows.day[inside]] & selection.entity_mask[rows.entity[inside]]
-    return keep
+def _masked(day: np.ndarray, entity: np.ndarray, bounds: np.ndarray, selection: Selection) -> np.ndarray:
+    """Return the positions of day-sorted rows inside the selection's days and entities."""
+    window = slice(int(bounds[selection.first]), int(bounds[selection.last + 1]))
+    keep = selection.day_mask[day[window]] & selection.entity_mask[entity[window]]
+    return np.flatnonzero(keep) + window.start
 
 
-def _sums(positions: np.ndarray, groups: np.ndarray, size: int, selection: Selection) -> dict[str, np.ndarray]:
-    users = selection.prepared.users
-    sums = {}
-    for name in COUNTERS:
-        values = users.counters[name][positions]
-        has_value = np.bincount(groups[~np.isnan(values)], minlength=size) > 0
-        total = np.bincount(groups, weights=np.nan_to_num(values), minlength=size)
-        sums[name] = np.where(has_value, total, np.nan)
-    return sums
+def _pair_counts(pairs: np.ndarray, rows: TeamRows) -> np.ndarray:
+    """Count distinct users per team from the (team, user) pairs seen."""
+    seen = np.zeros(rows.pairs, dtype=bool)
+    seen[pairs] = True
+    return np.bincount(rows.pair_team[seen], minlength=rows.teams)
 
 
-def _distinct(groups: np.ndarray, user: np.ndarray, size: int, users: int) -> np.ndarray:
-    if len(groups) == 0:
-        return np.zeros(size, dtype=np.int64)
-    pairs = np.unique(groups.astype(np.int64) * max(users, 1) + user)
-    return np.bincount(pairs // max(users, 1), minlength=size)
+def _summed(arrays: dict[str, np.ndarray], selection: Selection, chosen: list[int] | None) -> dict[str, np.ndarray]:
+    """Sum entity x [team x] day arrays over the selected entities and days."""
+    days = selection.day_mask
+    result = {}
+    for name, values in arrays.items():
+        cells = values[selection.entity_mask]
+        cells = cells[:, chosen][..., days] if chosen is not None else cells[..., days]
+        present = ~np.isnan(cells)
+        total = np.nansum(cells, axis=(0, -1))
+        result[name] = np.where(present.any(axis=(0, -1)), total, np.nan)
+    return result
 
 
-def _totals(rows: TeamRows, keep: np.ndarray, chosen: list[int], selection: Selection) -> pd.DataFrame:
+def _totals(rows: TeamRows, chosen: list[int], selection: Selection) -> pd.DataFrame:
     """Sum each chosen team's members' activity, then add the unattributed bucket."""
-    prepared = selection.prepared
-    wanted = keep & np.isin(rows.team, chosen)
-    matched = wanted & (rows.match >= 0)
-    positions = rows.match[matched]
-    team = rows.team[matched]
-    size = len(rows.slugs)
-    frame = pd.DataFrame({"slug": rows.slugs, "team_id": rows.team_ids})
-    for name, values in _sums(positions, team, size, selection).items():
+    frame = pd.DataFrame(
+        {"slug": [rows.slugs[code] for code in chosen], "team_id": [rows.team_ids[code] for code in chosen]}
+    )
+    for name, values in _summed(rows.sums, selection, chosen).items():
         frame[name] = values
-    active = prepared.users.active[positions]
-    frame["active_users"] = _distinct(team[active], prepared.users.user[positions][active], size, prepared.user_count)
-    frame["members"] = _distinct(rows.team[wanted], rows.member[wanted], size, rows.members)
-    frame = frame.iloc[chosen]
-    unattributed = _unattributed(rows, keep, selection)
-    frame = pd.concat([frame, unattributed], ignore_index=True)
+    active = _masked(rows.active_day, rows.active_entity, rows.active_bounds, selection)
+    frame["active_users"] = _pair_counts(rows.active_pair[active], rows)[chosen]
+    members = _masked(rows.day, rows.entity, rows.bounds, selection)
+    frame["members"] = _pair_counts(rows.pair[members], rows)[chosen]
+    frame = pd.concat([frame, _unattributed(rows, selection)], ignore_index=True)
     frame["acceptance_rate"] = metrics.rate_of_sums(frame[metrics.ACCEPTANCES], frame[metrics.GENERATIONS])
     return frame
 
 
-def _unattributed_positions(rows: TeamRows, keep: np.ndarray, selection: Selection) -> np.ndarray:
-    """Return the selected user rows of users in no team that day."""
-    all_rows = selection.user_rows(active_only=False)
-    attributed = np.zeros(len(selection.prepared.users), dtype=bool)
-    attributed[rows.match[keep & (rows.match >= 0)]] = True
-    return all_rows[~attributed[all_rows]]
-
-
-def _unattributed(rows: TeamRows, keep: np.ndarray, selection: Selection) -> pd.DataFrame:
-    prepared = selection.prepared
-    positions = _unattributed_positions(rows, keep, selection)
-    groups = np.zeros(len(positions), dtype=np.int64)
+def _unattributed(rows: TeamRows, selection: Selection) -> pd.DataFrame:
+    """Sum the activity of users in no reported team on each day."""
+    users = selection.prepared.users
     frame = pd.DataFrame({"slug": [metrics.UNATTRIBUTED], "team_id": [None]})
-    for name, values in _sums(positions, groups, 1, selection).items():
-        frame[name] = values
-    active = prepared.users.active[positions]
-    frame["active_users"] = _distinct(groups[active], prepared.users.user[positions][active], 1, prepared.user_count)
-    frame["members"] = _distinct(groups, prepared.users.user[positions], 1, prepared.user_count)
+    for name, value in _summed(rows.unattributed, selection, None).items():
+        frame[name] = [value]
+    for column, active_only in (("active_users", True), ("members", False)):
+        positions = selection.user_rows(active_only=active_only)
+        alone = positions[~rows.attributed[positions]]
+        seen = np.zeros(selection.prepared.user_count, dtype=bool)
+        seen[users.user[alone]] = True
+        frame[column] = int(seen.sum())
     return frame
 
 
-def _series(rows: TeamRows, keep: np.ndarray, chosen: list[int], selection: Selection) -> pd.DataFrame:
+def _series(rows: TeamRows, chosen: list[int], selection: Selection) -> pd.DataFrame:
     """Sum counters and count distinct active users per period and team."""
     prepared = selection.prepared
     codes, starts = prepared.period_codes[selection.filters.grain]
-    teams = len(rows.slugs)
-    wanted = keep & np.isin(rows.team, chosen) & (rows.match >= 0)
-    positions = rows.match[wanted]
-    groups = codes[rows.day[wanted]].astype(np.int64) * teams + rows.team[wanted]
-    size = len(starts) * teams
-    present = np.bincount(groups, minlength=size) > 0
-    frame = pd.DataFrame({"period": np.repeat(starts, teams), "slug": np.tile(rows.slugs, len(starts))})
-    for name, values in _sums(positions, groups, size, selection).items():
-        frame[name] = values
-    active = prepared.users.active[positions]
-    frame["active_users"] = _distinct(groups[active], prepared.users.user[positions][active], size, prepared.user_count)
+    day_codes = np.flatnonzero(selection.day_mask)
+    periods = len(starts)
+    onehot = np.zeros((len(day_codes), periods))
+    onehot[np.arange(len(day_codes)), codes[day_codes]] = 1.0
+    frame = pd.DataFrame(
+        {"period": np.tile(starts, len(chosen)), "slug": np.repeat([rows.slugs[code] for code in chosen], periods)}
+    )
+    present = np.zeros(len(chosen) * periods, dtype=bool)
+    for name, values in rows.sums.items():
+        cells = values[selection.entity_mask][:, chosen][..., day_codes]
+        has = (~np.isnan(cells)).any(axis=0).astype(float) @ onehot
+        total = np.nansum(cells, axis=0) @ onehot
+        frame[name] = np.where(has > 0, total, np.nan).reshape(-1)
+        present |= (has > 0).reshape(-1)
+    frame["active_users"] = _period_active(rows, chosen, selection, codes, periods).reshape(-1)
     frame = frame.loc[present].reset_index(drop=True)
     frame["acceptance_rate"] = metrics.rate_of_sums(frame[metrics.ACCEPTANCES], frame[metrics.GENERATIONS])
     return frame
 
 
-def _reconciliation(rows: TeamRows, keep: np.ndarray, totals: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+def _period_active(
+    rows: TeamRows, chosen: list[int], selection: Selection, codes: np.ndarray, periods: int
+) -> np.ndarray:
+    """Count distinct active members per chosen team and period (teams x periods)."""
+    positions = _masked(rows.active_day, rows.active_entity, rows.active_bounds, selection)
+    wanted = np.zeros(rows.teams, dtype=bool)
+    wanted[chosen] = True
+    pairs = rows.active_pair[positions]
+    keep = wanted[rows.pair_team[pairs]]
+    seen = np.zeros(periods * rows.pairs, dtype=bool)
+    seen[codes[rows.active_day[positions][keep]].astype(np.int64) * rows.pairs + pairs[keep]] = True
+    cells = np.flatnonzero(seen)
+    counts = np.bincount(
+        rows.pair_team[cells % rows.pairs].astype(np.int64) * periods + cells // rows.pairs,
+        minlength=rows.teams * periods,
+    )
+    return counts.reshape(rows.teams, periods)[chosen]
+
+
+def _reconciliation(rows: TeamRows, totals: pd.DataFrame, selection: Selection) -> pd.DataFrame:
     """Show how team sums, the overlap and the unattributed bucket add up to the entity total.
 
     ``team_sum`` adds every reported team (a user in two teams counts twice), ``attributed``
     counts each user-day in at least one team once, and ``overlap = team_sum - attributed``.
     """
-    users = selection.prepared.users
-    all_rows = selection.user_rows(active_only=False)
-    member_rows = rows.match[keep & (rows.match >= 0)]
-    attributed_rows = np.unique(member_rows)
+    prepared = selection.prepared
+    everyone = _summed({name: prepared.user_day_sums[name] for name in rows.sums}, selection, None)
+    teams = _summed(rows.sums, selection, list(range(rows.teams)))
+    alone = _summed(rows.unattributed, selection, None)
     records = []
     for name in (metrics.INTERACTIONS, metrics.GENERATIONS, metrics.ACCEPTANCES, metrics.LOC_ADDED):
-        values = users.counters[name]
-        total = float(np.nansum(values[all_rows]))
-        attributed = float(np.nansum(values[attributed_rows]))
-        team_sum = float(np.nansum(values[member_rows]))
-        unattributed = float(np.nansum(totals.loc[totals["slug"] == metrics.UNATTRIBUTED, name]))
+        total = float(np.nan_to_num(everyone[name]))
+        unattributed = float(np.nan_to_num(alone[name]))
+        team_sum = float(np.nansum(teams[name]))
         records.append(
             {
                 "counter": name,
                 "entity_total": total,
-                "attributed": attributed,
+                "attributed": total - unattributed,
                 "unattributed": unattributed,
                 "team_sum": team_sum,
-                "overlap": team_sum - attributed,
+                "overlap": team_sum - (total - unattributed),
             }
         )
     return pd.DataFrame(records)
@@ -185,17 +196,19 @@ def teams(tables: Tables, filters: Filters) -> TeamsView:
     if prepared.user_count == 0:
         return TeamsView(missing=NO_USER_ROWS)
     rows = team_rows(tables, prepared)
-    listing = team_list(tables, rows)
+    listing = prepared.cache.get("team-list")
+    if not isinstance(listing, pd.DataFrame):
+        listing = team_list(tables, rows)
+        prepared.cache["team-list"] = listing
     if rows is None:
         return TeamsView(missing=NO_TEAMS, teams=listing)
     if not selection.has_days():
         return TeamsView(missing=NO_DATA_IN_RANGE.format(since=selection.since, until=selection.until), teams=listing)
     chosen = team_codes(rows, filters.teams) if filters.teams else list(range(len(rows.slugs)))
-    keep = _window_rows(rows, selection)
     result = TeamsView(teams=listing, notes=list(selection.notes))
-    result.totals = _totals(rows, keep, chosen, selection)
-    result.series = _series(rows, keep, chosen, selection)
-    result.reconciliation = _reconciliation(rows, keep, result.totals, selection)
+    result.totals = _totals(rows, chosen, selection)
+    result.series = _series(rows, chosen, selection)
+    result.reconciliation = _reconciliation(rows, result.totals, selection)
     unknown = [team for team in filters.teams if team not in rows.slugs and team not in rows.team_ids]
     for team in unknown:
         status = listing.loc[(listing["slug"] == team) | (listing["team_id"] == team), "status"]

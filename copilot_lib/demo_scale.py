@@ -180,7 +180,12 @@ def _add_breakdowns(
 ) -> None:
     frames = tables.frames
     ide_rows = _breakdown(rng, active, {"ide": IDES[ide[user]]}, user_day, "user_by_ide")
-    version = rng.integers(0, len(IDE_VERSIONS), len(active))
+    # Each user runs one client version; a few upgrade halfway through the period.
+    per_user = rng.integers(0, len(IDE_VERSIONS), int(user.max()) + 1 if len(user) else 1)
+    upgraded = rng.random(len(active)) < 0.1
+    version = np.where(
+        upgraded & (active > len(user_day) // 2), (per_user[user] + 1) % len(IDE_VERSIONS), per_user[user]
+    )
     ide_rows["ide_version"] = pd.array(IDE_VERSIONS[version], dtype="str")
     ide_rows["plugin"] = pd.array(PLUGINS[ide[user]], dtype="str")
     ide_rows["plugin_version"] = pd.array(PLUGIN_VERSIONS[version], dtype="str")

@@ -38,11 +38,7 @@ def scope_and_entity(data: dict[str, Any]) -> tuple[str | None, str | None]:
     if org is not None and org != "" and not isinstance(org, dict | list | bool):
         return schema.SCOPE_ORGANIZATION, str(org)
     enterprise = data.get("enterprise_id")
-    if (
-        enterprise is not None
-        and enterprise != ""
-        and not isinstance(enterprise, dict | list | bool)
-    ):
+    if enterprise is not None and enterprise != "" and not isinstance(enterprise, dict | list | bool):
         return schema.SCOPE_ENTERPRISE, str(enterprise)
     return None, None
 
@@ -156,12 +152,7 @@ def rows_table(rows: list[tuple[Any, ...]], columns: Columns, with_parent: bool)
         names.insert(0, PARENT_INDEX)
         kinds.insert(0, schema.INT)
     if not rows:
-        return pa.table(
-            {
-                name: pa.array([], type=_ARROW_TYPES[kind])
-                for name, kind in zip(names, kinds, strict=True)
-            }
-        )
+        return pa.table({name: pa.array([], type=_ARROW_TYPES[kind]) for name, kind in zip(names, kinds, strict=True)})
     arrays = []
     for name, kind, values in zip(names, kinds, zip(*rows, strict=True), strict=True):
         array = column_array(values, kind)
@@ -227,9 +218,7 @@ class Flattener:
             )
         }
         self._arrays = {
-            parent: [
-                (_ARRAYS[child], children[child]) for child in _SIMPLE_ARRAYS if child in children
-            ]
+            parent: [(_ARRAYS[child], children[child]) for child in _SIMPLE_ARRAYS if child in children]
             for parent, children in self.children.items()
         }
         self.other: list[Record] = []
@@ -418,11 +407,7 @@ class Flattener:
         object carries the usual counters.
         """
         items = data.get("totals_by_feature")
-        listed = (
-            {item.get("feature") for item in items if isinstance(item, dict)}
-            if isinstance(items, list)
-            else set()
-        )
+        listed = {item.get("feature") for item in items if isinstance(item, dict)} if isinstance(items, list) else set()
         for name in schema.CHAT_PANEL_FIELDS:
             value = data.get(name)
             if name in listed or value is None:
@@ -436,12 +421,7 @@ class Flattener:
         data = record.data
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
-        if (
-            scope is None
-            or day is None
-            or data.get("user_id") is None
-            or data.get("team_id") is None
-        ):
+        if scope is None or day is None or data.get("user_id") is None or data.get("team_id") is None:
             self._skip(record, "a valid day, user_id, team_id or organization_id/enterprise_id")
             return
         self.team_rows.append(

@@ -233,9 +233,7 @@ def assemble(
             table = chunk.tables[name]
             index = table.column(PARENT_INDEX).to_numpy() + offset
             pieces.append((table, index))
-        frames[name] = _child_frame(
-            name, parents[parent], PARENT_KEYS[parent], kept_masks[parent], pieces
-        )
+        frames[name] = _child_frame(name, parents[parent], PARENT_KEYS[parent], kept_masks[parent], pieces)
     return frames, dropped, other, skipped
 
 
@@ -247,16 +245,12 @@ def _child_frame(
     pieces: list[tuple[pa.Table, np.ndarray]],
 ) -> pd.DataFrame:
     table = pa.concat_tables([table for table, _ in pieces]).drop_columns([PARENT_INDEX])
-    index = (
-        np.concatenate([index for _, index in pieces]) if pieces else np.array([], dtype=np.int64)
-    )
+    index = np.concatenate([index for _, index in pieces]) if pieces else np.array([], dtype=np.int64)
     keep = mask[index] if len(index) else np.array([], dtype=bool)
     index = index[keep]
     table = table.filter(pa.array(keep, type=pa.bool_()))
     key_table = parent.select(list(keys)).take(pa.array(index, type=pa.int64()))
-    combined = pa.table(
-        [*key_table.columns, *table.columns], names=[*key_table.column_names, *table.column_names]
-    )
+    combined = pa.table([*key_table.columns, *table.columns], names=[*key_table.column_names, *table.column_names])
     return to_pandas(combined)
 
 
@@ -294,8 +288,6 @@ def keep_latest(frame: pd.DataFrame, keys: tuple[str, ...]) -> np.ndarray:
     subset["_file"] = frame.loc[repeated, "source_file"].astype(str)
     subset["_line"] = frame.loc[repeated, "source_line"].astype("int64")
     subset["_position"] = positions[repeated]
-    ordered = subset.sort_values(
-        ["_created", "_span", "_file", "_line", "_position"], kind="stable"
-    )
+    ordered = subset.sort_values(["_created", "_span", "_file", "_line", "_position"], kind="stable")
     winners = ordered.drop_duplicates(list(keys), keep="last")["_position"].to_numpy()
     return np.sort(np.concatenate([positions[~repeated], winners]))

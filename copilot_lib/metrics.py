@@ -62,9 +62,7 @@ SURFACE_FLAGS = {
 # Selection ----------------------------------------------------------------------------
 
 
-def resolve_scope(
-    tables: Tables, scope: str | None = None, entity_id: str | None = None
-) -> str | None:
+def resolve_scope(tables: Tables, scope: str | None = None, entity_id: str | None = None) -> str | None:
     """Return the scope to show: ``scope`` when given, else the one the data holds.
 
     When a folder holds both enterprise and organisation records, the enterprise wins,
@@ -152,9 +150,7 @@ def active_user_rows(user_daily: pd.DataFrame) -> pd.DataFrame:
     return user_daily.loc[user_daily[INTERACTIONS].fillna(0) > 0]
 
 
-def distinct_active_users(
-    user_daily: pd.DataFrame, since: date | None = None, until: date | None = None
-) -> int:
+def distinct_active_users(user_daily: pd.DataFrame, since: date | None = None, until: date | None = None) -> int:
     """Count the distinct users active at least once in [since, until], from user-day rows.
 
     Any window works, because the count comes from user rows; GitHub's daily, weekly and
@@ -164,16 +160,12 @@ def distinct_active_users(
     return int(rows["user_id"].nunique())
 
 
-def distinct_users(
-    user_daily: pd.DataFrame, since: date | None = None, until: date | None = None
-) -> int:
+def distinct_users(user_daily: pd.DataFrame, since: date | None = None, until: date | None = None) -> int:
     """Count the distinct users with any user-day row in [since, until], active or not."""
     return int(window(user_daily, since, until)["user_id"].nunique())
 
 
-def server_side_only_users(
-    user_daily: pd.DataFrame, since: date | None = None, until: date | None = None
-) -> int:
+def server_side_only_users(user_daily: pd.DataFrame, since: date | None = None, until: date | None = None) -> int:
     """Count the users with rows in the window but no interaction on any day of it.
 
     Since June 2026 GitHub also reports users it detects from server-side telemetry; their
@@ -275,9 +267,7 @@ def daily_series(
         if name not in merged:
             merged[name] = pd.NA
         merged[name] = merged[name].astype("Float64")
-    merged["acceptance_rate"] = merged[ACCEPTANCES] / merged[GENERATIONS].where(
-        merged[GENERATIONS] > 0
-    )
+    merged["acceptance_rate"] = merged[ACCEPTANCES] / merged[GENERATIONS].where(merged[GENERATIONS] > 0)
     return merged[["day", *columns, "acceptance_rate"]]
 
 
@@ -311,17 +301,13 @@ def _daily_source(view: Tables) -> pd.DataFrame:
         return _entity_view(view)
     users = unique_user_days(view.user_daily)
     grouped = users.groupby("day", as_index=False)[list(ACTIVITY)].sum(min_count=1)
-    active = (
-        active_user_rows(users).groupby("day")["user_id"].nunique().rename("daily_active_users")
-    )
+    active = active_user_rows(users).groupby("day")["user_id"].nunique().rename("daily_active_users")
     grouped = grouped.merge(active, on="day", how="left")
     grouped["daily_active_users"] = grouped["daily_active_users"].fillna(0)
     return grouped
 
 
-def _range(
-    tables: Tables, since: date | None, until: date | None
-) -> tuple[date | None, date | None]:
+def _range(tables: Tables, since: date | None, until: date | None) -> tuple[date | None, date | None]:
     first, last = data_range(tables)
     return (since or first, until or last)
 
@@ -416,9 +402,7 @@ def kpis(
         weekly_active_users=weekly,
         monthly_active_users=monthly,
         unique_active_users=unique,
-        server_side_only_users=server_side_only_users(users, since, until)
-        if not users.empty
-        else None,
+        server_side_only_users=server_side_only_users(users, since, until) if not users.empty else None,
         acceptance_rate=acceptance_rate(acceptances, generations),
         interactions=_sum(source, INTERACTIONS),
         code_generations=generations,
@@ -448,9 +432,7 @@ def breakdown_totals(
     """
     rows = window(frame, since, until)
     if "scope" in rows and not rows.empty:
-        chosen = scope or (
-            SCOPE_ENTERPRISE if (rows["scope"] == SCOPE_ENTERPRISE).any() else SCOPE_ORGANIZATION
-        )
+        chosen = scope or (SCOPE_ENTERPRISE if (rows["scope"] == SCOPE_ENTERPRISE).any() else SCOPE_ORGANIZATION)
         mask = rows["scope"] == chosen
         if entity_id is not None:
             mask &= rows["entity_id"] == str(entity_id)
@@ -461,9 +443,7 @@ def breakdown_totals(
     counters = [name for name in ACTIVITY if name in rows]
     grouped = rows.groupby(dimensions, as_index=False, observed=True)[counters].sum(min_count=1)
     if GENERATIONS in grouped and ACCEPTANCES in grouped:
-        grouped["acceptance_rate"] = grouped[ACCEPTANCES] / grouped[GENERATIONS].where(
-            grouped[GENERATIONS] > 0
-        )
+        grouped["acceptance_rate"] = grouped[ACCEPTANCES] / grouped[GENERATIONS].where(grouped[GENERATIONS] > 0)
         grouped = grouped.sort_values(GENERATIONS, ascending=False, kind="stable")
     return grouped.reset_index(drop=True)
 
@@ -495,10 +475,7 @@ def team_metrics(
     teams = window(view.frames["user_teams"], since, until)
     keys = ["scope", "entity_id", "day", "user_id"]
     joined = users.merge(teams[[*keys, "team_id", "slug"]], on=keys, how="inner")
-    rows = [
-        _team_row(team_id, group["slug"].iloc[-1], group)
-        for team_id, group in joined.groupby("team_id")
-    ]
+    rows = [_team_row(team_id, group["slug"].iloc[-1], group) for team_id, group in joined.groupby("team_id")]
     membership = teams[keys].drop_duplicates()
     flagged = users.merge(membership.assign(_member=True), on=keys, how="left")
     unattributed = users.loc[flagged["_member"].isna().to_numpy()]
@@ -618,20 +595,17 @@ def period_start(days: pd.Series | pd.DatetimeIndex, grain: str) -> pd.DatetimeI
     raise ValueError(f"unknown grain {grain!r}: use one of {', '.join(GRAINS)}")
 
 
-def distinct_users_per_period(
-    period_codes: np.ndarray, user_codes: np.ndarray, periods: int, users: int
-) -> np.ndarray:
-    """Count the distinct users in each period from one entry per active user row.
+def distinct_users_per_period(active: np.ndarray, period_starts: np.ndarray) -> np.ndarray:
+    """Count the distinct users in each period from a day x user activity grid.
 
-    ``period_codes`` and ``user_codes`` are parallel integer arrays, one entry per active
-    user-day row. A user active on several days of a period counts once in it: the count
-    comes from the rows, never from adding daily counts.
+    ``active[d, u]`` is True when user ``u`` has an active user-day row on the ``d``-th day
+    of the grid; the days are grouped by period, in order, and ``period_starts`` holds the
+    first day of each group. A user active on several days of a period counts once in it:
+    the count comes from the user rows, never from adding daily counts.
     """
-    if periods == 0:
+    if active.shape[0] == 0 or len(period_starts) == 0:
         return np.zeros(0, dtype=np.int64)
-    seen = np.zeros(periods * max(users, 1), dtype=bool)
-    seen[period_codes.astype(np.int64) * users + user_codes] = True
-    return np.asarray(seen.reshape(periods, max(users, 1)).sum(axis=1), dtype=np.int64)
+    return np.asarray(np.logical_or.reduceat(active, period_starts, axis=0).sum(axis=1), dtype=np.int64)
 
 
 def rate_of_sums(numerator: pd.Series, denominator: pd.Series) -> pd.Series:

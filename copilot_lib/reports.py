@@ -211,9 +211,7 @@ def read_report_file(path: str | os.PathLike[str], *, file_span: bool = True) ->
             yield from _records_from_object(obj, name, line, fallback_span)
 
 
-def read_report_part(
-    path: str | os.PathLike[str], start: int, end: int, first_line: int
-) -> Iterator[Record]:
+def read_report_part(path: str | os.PathLike[str], start: int, end: int, first_line: int) -> Iterator[Record]:
     """Yield the records of NDJSON lines in bytes [start, end) of an uncompressed file.
 
     ``start`` and ``end`` must fall on line starts, and ``first_line`` is the line number at
@@ -242,9 +240,7 @@ def read_report_part(
             yield from _records_from_object(obj, name, number, None)
 
 
-def _records_from_object(
-    obj: Any, path: str, line: int, fallback_span: int | None
-) -> Iterator[Record]:
+def _records_from_object(obj: Any, path: str, line: int, fallback_span: int | None) -> Iterator[Record]:
     if isinstance(obj, dict) and isinstance(obj.get("day_totals"), list):
         created_at = _text(obj.get("created_at"))
         span = span_days(obj.get("report_start_day"), obj.get("report_end_day")) or fallback_span
@@ -252,9 +248,7 @@ def _records_from_object(
         source = Provenance(path, line, created_at, span)
         for item in obj["day_totals"]:
             if not isinstance(item, dict):
-                logger.warning(
-                    "%s:%d: skipped a day_totals element that is not an object", path, line
-                )
+                logger.warning("%s:%d: skipped a day_totals element that is not an object", path, line)
                 continue
             merged = {**inherited, **item} if inherited else item
             yield Record(classify(merged), merged, source)
@@ -283,13 +277,9 @@ def report_files(folder: str | os.PathLike[str]) -> list[Path]:
     """
     root = Path(folder).expanduser()
     if not root.exists():
-        raise DataDirError(
-            f"data folder {str(root)!r} does not exist: create it or point to another"
-        )
+        raise DataDirError(f"data folder {str(root)!r} does not exist: create it or point to another")
     if not root.is_dir():
-        raise DataDirError(
-            f"{str(root)!r} is not a folder: pass the folder that holds the report files"
-        )
+        raise DataDirError(f"{str(root)!r} is not a folder: pass the folder that holds the report files")
     found = []
     for path in root.rglob("*"):
         relative = path.relative_to(root)

@@ -150,15 +150,9 @@ def _tables_from_chunks(chunks: list[Chunk]) -> Tables:
     tables = Tables(frames=frames, duplicates_dropped=dropped, records_skipped=skipped)
     seats = [record for record in other if record.kind is RecordKind.SEATS]
     tables.frames["seats"] = seats_table(seats)
-    tables.seat_totals = [
-        total for record in seats if (total := as_int(record.data.get("total_seats"))) is not None
-    ]
-    tables.frames["billing"] = billing_table(
-        [record for record in other if record.kind is RecordKind.BILLING]
-    )
-    tables.frames["teams"] = teams_table(
-        [record for record in other if record.kind is RecordKind.TEAM]
-    )
+    tables.seat_totals = [total for record in seats if (total := as_int(record.data.get("total_seats"))) is not None]
+    tables.frames["billing"] = billing_table([record for record in other if record.kind is RecordKind.BILLING])
+    tables.frames["teams"] = teams_table([record for record in other if record.kind is RecordKind.TEAM])
     tables.legacy_records = [record for record in other if record.kind in LEGACY_KINDS]
     return tables
 
@@ -225,9 +219,7 @@ def seats_table(records: Iterable[Record]) -> pd.DataFrame:
                 key = (row["organization_login"], row["assignee_id"], row["assigning_team_id"])
             rows[key] = row
     frame = _typed_frame(list(rows.values()), SEAT_COLUMNS)
-    return frame.sort_values(["assignee_id", "organization_login"], kind="stable").reset_index(
-        drop=True
-    )
+    return frame.sort_values(["assignee_id", "organization_login"], kind="stable").reset_index(drop=True)
 
 
 def billing_table(records: Iterable[Record]) -> pd.DataFrame:

@@ -29,6 +29,13 @@ class CodedBreakdown:
     combos: pd.DataFrame
     counters: dict[str, np.ndarray]
     row: np.ndarray | None
+    day_bounds: np.ndarray | None = None
+
+    def window(self, first: int, last: int) -> slice:
+        """Return the rows of days [first, last] when rows are sorted by day, else all rows."""
+        if self.day_bounds is None:
+            return slice(0, len(self.day))
+        return slice(int(self.day_bounds[max(first, 0)]), int(self.day_bounds[last + 1]))
 
     def aggregate(self, mask: np.ndarray, days: int) -> pd.DataFrame:
         """Sum the counters of the masked rows per (day, combination)."""
@@ -58,21 +65,26 @@ def _code(
     else:
         combo = np.zeros(len(frame), dtype=np.int64)
         combos_frame = pd.DataFrame(index=[0])
-    row = None
-    if "user_id" in frame:
-        key = prepared.key(day, entity, user)
-        keys = prepared.users.key
-        position = np.searchsorted(keys, key)
-        found = position < len(keys)
-        found[found] = keys[position[found]] == key[found]
-        row = np.where(found & (user >= 0), position, -1)
+    values = {column: _float(frame, column) for column in counters if column in frame}
+    if "user_id" not in frame:
+        return CodedBreakdown(day, entity, combo.astype(np.int32), combos_frame, values, None)
+    # User rows: sort by day so a date range is a slice, and keep each row's user-day row.
+    order = np.argsort(day, kind="stable")
+    day, entity, user, combo = day[order], entity[order], user[order], combo[order]
+    key = prepared.key(day, entity, user)
+    keys = prepared.users.key
+    position = np.searchsorted(keys, key)
+    found = position < len(keys)
+    found[found] = keys[position[found]] == key[found]
+    row = np.where(found & (user >= 0) & (day >= 0), position, -1)
     return CodedBreakdown(
         day=day,
         entity=entity,
         combo=combo.astype(np.int32),
         combos=combos_frame,
-        counters={column: _float(frame, column) for column in counters if column in frame},
+        counters={column: array[order] for column, array in values.items()},
         row=row,
+        day_bounds=np.searchsorted(day, np.arange(prepared.days + 1)),
     )
 
 
@@ -142,13 +154,17 @@ def breakdown_days(
     prepared = selection.prepared
     by_user = name.startswith("user_")
     table = coded(tables, prepared, name, dims, counters, summed=by_user and selection.team_rows is None)
-    valid = (table.day >= 0) & (table.entity >= 0)
-    mask = valid.copy()
-    mask[valid] = selection.day_mask[table.day[valid]] & selection.entity_mask[table.entity[valid]]
     if selection.team_rows is not None and table.row is not None:
-        matched = table.row >= 0
-        mask &= matched
-        mask[matched] &= selection.team_rows[table.row[matched]]
+        # The selected user-day rows already apply the days, entities and team members.
+        selected = np.zeros(len(prepared.users) + 1, dtype=bool)
+        selected[selection.user_rows(active_only=False)] = True
+        mask = np.zeros(len(table.day), dtype=bool)
+        window = table.window(selection.first, selection.last)
+        mask[window] = selected[table.row[window]]  # row -1 reads the spare last cell, always False
+    else:
+        valid = (table.day >= 0) & (table.entity >= 0)
+        mask = valid.copy()
+        mask[valid] = selection.day_mask[table.day[valid]] & selection.entity_mask[table.entity[valid]]
     frame = table.aggregate(mask, prepared.days)
     days = prepared.calendar[frame.pop("day_code").to_numpy()]
     combos = table.combos.iloc[frame.pop("combo").to_numpy()].reset_index(drop=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from copilot_lib import metrics
@@ -150,25 +151,70 @@ def lines_reported(ide: str, ide_version: object, plugin_version: object) -> str
     return "some" if meets("any") else "none"
 
 
-def ide_versions(tables: Tables, selection: Selection) -> pd.DataFrame:
-    """Count users per IDE, IDE version, plugin and plugin version they last used in the range."""
-    frame = tables.frames.get("user_by_ide")
-    columns = ("ide_version", "plugin", "plugin_version")
-    if frame is None or frame.empty or not all(column in frame for column in columns):
-        return pd.DataFrame(columns=["ide", *columns, "users", "lines_reported"])
+@dataclass
+class VersionRuns:
+    """Runs of consecutive user-IDE rows on one client version, sorted by (user and IDE, day).
+
+    A user keeps a client version for weeks, so runs are far fewer than rows, and the
+    version a user last ran in a window is the last run per user and IDE that overlaps it.
+    """
+
+    key: np.ndarray
+    combo: np.ndarray
+    entity: np.ndarray
+    first_day: np.ndarray
+    last_day: np.ndarray
+    combos: pd.DataFrame
+
+
+def _version_runs(tables: Tables, selection: Selection) -> VersionRuns | None:
     prepared = selection.prepared
-    day, entity, _ = prepared.codes(frame)
-    inside = (day >= 0) & (day < prepared.days) & (entity >= 0)
-    keep = inside.copy()
-    keep[inside] = selection.day_mask[day[inside]] & selection.entity_mask[entity[inside]]
-    rows = frame.loc[keep, ["day", "user_id", "ide", *columns]].dropna(subset=["ide_version"])
-    latest = rows.sort_values("day", kind="stable").drop_duplicates(["user_id", "ide"], keep="last")
-    counts = latest.groupby(["ide", *columns], dropna=False, observed=True).size().rename("users").reset_index()
-    counts["lines_reported"] = [
+    cached = prepared.cache.get("ide-version-runs")
+    if isinstance(cached, VersionRuns):
+        return cached
+    frame = tables.frames.get("user_by_ide")
+    columns = ["ide", "ide_version", "plugin", "plugin_version"]
+    if frame is None or frame.empty or not all(column in frame for column in columns):
+        return None
+    day, entity, user = prepared.codes(frame)
+    combo, combos = pd.MultiIndex.from_frame(frame[columns].astype("string").fillna(metrics.UNKNOWN)).factorize()
+    ide_code, _ = pd.factorize(frame["ide"])
+    key = (entity.astype(np.int64) * (prepared.user_count + 1) + user + 1) * (int(ide_code.max()) + 1) + ide_code
+    order = np.lexsort((day, key))
+    key, combo, day, entity = key[order], combo[order], day[order], entity[order]
+    start = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]) | (combo[1:] != combo[:-1])])
+    end = np.r_[start[1:] - 1, len(key) - 1]
+    table = combos.to_frame(index=False)
+    table.columns = columns
+    table["lines_reported"] = [
         lines_reported(str(ide), version, plugin)
-        for ide, version, plugin in zip(counts["ide"], counts["ide_version"], counts["plugin_version"], strict=True)
+        for ide, version, plugin in zip(table["ide"], table["ide_version"], table["plugin_version"], strict=True)
     ]
-    return counts.sort_values(["ide", "users"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    runs = VersionRuns(key[start], combo[start], entity[start], day[start], day[end], table)
+    prepared.cache["ide-version-runs"] = runs
+    return runs
+
+
+def ide_versions(tables: Tables, selection: Selection) -> pd.DataFrame:
+    """Count users per IDE, IDE version, plugin and plugin version they last ran in the range.
+
+    NOTE: a run of rows on one version counts as overlapping the range when its first and
+    last day do, so a user with a gap in activity across the whole range still counts; the
+    weekend control does not apply to versions.
+    """
+    runs = _version_runs(tables, selection)
+    if runs is None:
+        return pd.DataFrame(columns=["ide", "ide_version", "plugin", "plugin_version", "users", "lines_reported"])
+    valid = runs.entity >= 0
+    keep = valid & (runs.first_day <= selection.last) & (runs.last_day >= selection.first)
+    keep[valid] &= selection.entity_mask[runs.entity[valid]]
+    chosen = np.flatnonzero(keep)
+    keys = runs.key[chosen]
+    latest = chosen[np.r_[keys[1:] != keys[:-1], True]] if len(chosen) else chosen
+    counts = np.bincount(runs.combo[latest], minlength=len(runs.combos))
+    table = runs.combos.assign(users=counts)
+    table = table.loc[table["users"] > 0, ["ide", "ide_version", "plugin", "plugin_version", "users", "lines_reported"]]
+    return table.sort_values(["ide", "users"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
 def old_client_users(tables: Tables, filters: Filters) -> pd.DataFrame:

@@ -104,6 +104,7 @@ class Prepared:
     user_day_sums: dict[str, np.ndarray]
     user_present: np.ndarray
     period_codes: dict[str, tuple[np.ndarray, pd.DatetimeIndex]]
+    activity: dict[str, np.ndarray] = field(default_factory=dict)
     cache: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -211,6 +212,25 @@ def _per_entity_day(entity: np.ndarray, day: np.ndarray, values: np.ndarray, ent
     return np.where(present, sums, np.nan).reshape(entities, days)
 
 
+def _activity(prepared: Prepared) -> dict[str, np.ndarray]:
+    """Return entity x day x user boolean arrays: active that day, and active with each flag set.
+
+    Distinct users over any set of days are then an ``any`` over those days, which is far
+    cheaper than finding unique users among millions of rows. The arrays take
+    (1 + flags) x entities x days x users bytes: about 29 MB for a year of 10,000 users.
+    """
+    rows = prepared.users
+    shape = (max(len(prepared.entities), 1), prepared.days, max(prepared.user_count, 1))
+    known = (rows.entity >= 0) & (rows.user >= 0) & rows.active
+    arrays = {}
+    for name in ("active", *USER_FLAGS):
+        chosen = known if name == "active" else known & rows.flags[name]
+        grid = np.zeros(shape, dtype=bool)
+        grid[rows.entity[chosen], rows.day[chosen], rows.user[chosen]] = True
+        arrays[name] = grid
+    return arrays
+
+
 def _periods(calendar: pd.DatetimeIndex) -> dict[str, tuple[np.ndarray, pd.DatetimeIndex]]:
     periods = {}
     for grain in metrics.GRAINS:
@@ -257,6 +277,7 @@ def build(tables: Tables) -> Prepared:
         rows.entity.astype(np.int64) * len(calendar) + rows.day, minlength=len(entities) * len(calendar)
     )
     prepared.user_present = (present > 0).reshape(len(entities), len(calendar))
+    prepared.activity = _activity(prepared)
     entity_daily = tables.entity_daily
     if not entity_daily.empty:
         day, entity, _ = prepared.codes(entity_daily)

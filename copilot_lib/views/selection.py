@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ class Selection:
     day_mask: np.ndarray
     team_rows: np.ndarray | None
     notes: list[str] = field(default_factory=list)
+    rows_cache: dict[bool, np.ndarray] = field(default_factory=dict)
 
     @property
     def from_entity(self) -> bool:
@@ -53,6 +54,9 @@ class Selection:
 
     def user_rows(self, active_only: bool = True) -> np.ndarray:
         """Return the positions of selected user rows (in the day-sorted arrays)."""
+        cached = self.rows_cache.get(active_only)
+        if cached is not None:
+            return cached
         rows = self.prepared.users
         if not self.has_days():
             return np.zeros(0, dtype=np.int64)
@@ -62,7 +66,33 @@ class Selection:
             keep &= rows.active[window]
         if self.team_rows is not None:
             keep &= self.team_rows[window]
-        return np.flatnonzero(keep) + window.start
+        positions = np.flatnonzero(keep) + window.start
+        self.rows_cache[active_only] = positions
+        return positions
+
+    def activity(self, flag: str | None = None) -> np.ndarray:
+        """Return a day x user array: True where the user was active (with ``flag`` set).
+
+        Only the selected entities count; with a team selected, only the team's rows.
+        """
+        prepared = self.prepared
+        name = flag or "active"
+        if self.team_rows is None:
+            grid = prepared.activity[name][self.entity_mask]
+            return grid[0] if grid.shape[0] == 1 else grid.any(axis=0)
+        key = f"team-activity:{self.filters.teams}:{self.entity_mask.tobytes().hex()}:{name}"
+        cached = prepared.cache.get(key)
+        if isinstance(cached, np.ndarray):
+            return cached
+        window = slice(0, len(prepared.users))
+        users = prepared.users
+        keep = users.active & self.entity_mask[users.entity] & self.team_rows & (users.entity >= 0)
+        if flag is not None:
+            keep &= users.flags[flag]
+        grid = np.zeros((prepared.days, max(prepared.user_count, 1)), dtype=bool)
+        grid[users.day[window][keep], users.user[window][keep]] = True
+        prepared.cache[key] = grid
+        return grid
 
     def shifted(self, since: date, until: date) -> Selection:
         """Return the same selection over another window."""
@@ -166,20 +196,21 @@ def by_period(frame: pd.DataFrame, grain: str, keys: tuple[str, ...] = ()) -> pd
 
 
 def active_users_by_period(selection: Selection, grain: str, flag: str | None = None) -> pd.Series:
-    """Count distinct active users per period from user rows, optionally those with ``flag`` set."""
+    """Count distinct active users per period from user rows, optionally those with ``flag`` set.
+
+    A period with no user rows at all is NaN; a user active on several days counts once.
+    """
     prepared = selection.prepared
     codes, starts = prepared.period_codes[grain]
-    periods_in_range = np.unique(codes[np.flatnonzero(selection.day_mask)])
-    positions = selection.user_rows()
-    rows = prepared.users
-    if flag is not None:
-        positions = positions[rows.flags[flag][positions]]
-    counts = metrics.distinct_users_per_period(
-        codes[rows.day[positions]], rows.user[positions], len(starts), prepared.user_count
-    )
-    covered = np.bincount(codes[rows.day[selection.user_rows(active_only=False)]], minlength=len(starts)) > 0
-    values = np.where(covered, counts, np.nan)[periods_in_range]
-    return pd.Series(values, index=starts[periods_in_range], name=flag or "active_users")
+    days = np.flatnonzero(selection.day_mask)
+    if len(days) == 0 or prepared.user_count == 0:
+        return pd.Series([], index=pd.DatetimeIndex([]), dtype="float64", name=flag or "active_users")
+    periods = codes[days]
+    first = np.flatnonzero(np.r_[True, periods[1:] != periods[:-1]])
+    counts = metrics.distinct_users_per_period(selection.activity(flag)[days], first)
+    covered = np.logical_or.reduceat(prepared.user_present[selection.entity_mask][:, days].any(axis=0), first)
+    values = np.where(covered, counts, np.nan)
+    return pd.Series(values, index=starts[periods[first]], name=flag or "active_users")
 
 
 def distinct_active(selection: Selection, flag: str | None = None) -> int | None:
@@ -187,16 +218,15 @@ def distinct_active(selection: Selection, flag: str | None = None) -> int | None
     prepared = selection.prepared
     if prepared.user_count == 0 or not selection.has_days():
         return None
-    positions = selection.user_rows()
-    if flag is not None:
-        positions = positions[prepared.users.flags[flag][positions]]
-    seen = np.zeros(prepared.user_count, dtype=bool)
-    seen[prepared.users.user[positions]] = True
-    return int(seen.sum())
+    grid = selection.activity(flag)[selection.day_mask]
+    return int(metrics.distinct_users_per_period(grid, np.zeros(1, dtype=np.intp))[0]) if len(grid) else 0
 
 
 def trailing_active(selection: Selection, days: int) -> int | None:
     """Count distinct active users in the ``days`` calendar days ending on the window's last day."""
-    since = selection.until - timedelta(days=days - 1)
-    trailing = select(selection.prepared, Filters(), since, selection.until, selection.entity_mask, selection.team_rows)
-    return distinct_active(trailing)
+    prepared = selection.prepared
+    if prepared.user_count == 0 or selection.last < 0:
+        return None
+    first = max(selection.last - days + 1, 0)
+    grid = selection.activity()[first : selection.last + 1]
+    return int(metrics.distinct_users_per_period(grid, np.zeros(1, dtype=np.intp))[0])

@@ -69,7 +69,10 @@ def _bool(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 @dataclass
 class UserRows:
-    """The user-day rows as parallel arrays sorted by (day, entity, user)."""
+    """The user-day rows as parallel arrays sorted by (day, entity, user).
+
+    Counters and ``ai_credits_used`` are float64 with missing values read as 0.
+    """
 
     day: np.ndarray
     user: np.ndarray
@@ -278,6 +281,11 @@ def build(tables: Tables) -> Prepared:
     )
     prepared.user_present = (present > 0).reshape(len(entities), len(calendar))
     prepared.activity = _activity(prepared)
+    # Per-day sums above keep NaN for counters no row reported; the row arrays read them as
+    # 0 from here on, so per-user and per-team sums need no NaN handling.
+    for name in COUNTERS:
+        np.nan_to_num(rows.counters[name], copy=False)
+    np.nan_to_num(rows.ai_credits_used, copy=False)
     entity_daily = tables.entity_daily
     if not entity_daily.empty:
         day, entity, _ = prepared.codes(entity_daily)

@@ -51,17 +51,10 @@ def team_list(tables: Tables, rows: TeamRows | None) -> pd.DataFrame:
     return frame[["slug", "name", "team_id", "reported", "status"]].sort_values("slug").reset_index(drop=True)
 
 
-def _masked(day: np.ndarray, entity: np.ndarray, bounds: np.ndarray, selection: Selection) -> np.ndarray:
-    """Return the positions of day-sorted rows inside the selection's days and entities."""
-    window = slice(int(bounds[selection.first]), int(bounds[selection.last + 1]))
-    keep = selection.day_mask[day[window]] & selection.entity_mask[entity[window]]
-    return np.flatnonzero(keep) + window.start
-
-
-def _pair_counts(pairs: np.ndarray, rows: TeamRows) -> np.ndarray:
-    """Count distinct users per team from the (team, user) pairs seen."""
-    seen = np.zeros(rows.pairs, dtype=bool)
-    seen[pairs] = True
+def _pair_counts(grid: np.ndarray, rows: TeamRows, selection: Selection) -> np.ndarray:
+    """Count distinct users per team with a True cell on a selected day, in selected entities."""
+    seen = grid[:, selection.day_mask].any(axis=1)
+    seen &= selection.entity_mask[rows.pair_entity]
     return np.bincount(rows.pair_team[seen], minlength=rows.teams)
 
 
@@ -85,10 +78,8 @@ def _totals(rows: TeamRows, chosen: list[int], selection: Selection) -> pd.DataF
     )
     for name, values in _summed(rows.sums, selection, chosen).items():
         frame[name] = values
-    active = _masked(rows.active_day, rows.active_entity, rows.active_bounds, selection)
-    frame["active_users"] = _pair_counts(rows.active_pair[active], rows)[chosen]
-    members = _masked(rows.day, rows.entity, rows.bounds, selection)
-    frame["members"] = _pair_counts(rows.pair[members], rows)[chosen]
+    frame["active_users"] = _pair_counts(rows.active, rows, selection)[chosen]
+    frame["members"] = _pair_counts(rows.members, rows, selection)[chosen]
     frame = pd.concat([frame, _unattributed(rows, selection)], ignore_index=True)
     frame["acceptance_rate"] = metrics.rate_of_sums(frame[metrics.ACCEPTANCES], frame[metrics.GENERATIONS])
     return frame
@@ -137,19 +128,20 @@ def _period_active(
     rows: TeamRows, chosen: list[int], selection: Selection, codes: np.ndarray, periods: int
 ) -> np.ndarray:
     """Count distinct active members per chosen team and period (teams x periods)."""
-    positions = _masked(rows.active_day, rows.active_entity, rows.active_bounds, selection)
+    days = np.flatnonzero(selection.day_mask)
     wanted = np.zeros(rows.teams, dtype=bool)
     wanted[chosen] = True
-    pairs = rows.active_pair[positions]
-    keep = wanted[rows.pair_team[pairs]]
-    seen = np.zeros(periods * rows.pairs, dtype=bool)
-    seen[codes[rows.active_day[positions][keep]].astype(np.int64) * rows.pairs + pairs[keep]] = True
-    cells = np.flatnonzero(seen)
-    counts = np.bincount(
-        rows.pair_team[cells % rows.pairs].astype(np.int64) * periods + cells // rows.pairs,
-        minlength=rows.teams * periods,
-    )
-    return counts.reshape(rows.teams, periods)[chosen]
+    pairs = np.flatnonzero(wanted[rows.pair_team] & selection.entity_mask[rows.pair_entity])
+    counts = np.zeros((rows.teams, periods), dtype=np.int64)
+    if len(days) == 0 or len(pairs) == 0:
+        return counts[chosen]
+    in_period = codes[days]
+    first = np.flatnonzero(np.r_[True, in_period[1:] != in_period[:-1]])
+    grid = np.logical_or.reduceat(rows.active[pairs][:, days], first, axis=1)
+    pair_index, period_index = np.nonzero(grid)
+    flat = rows.pair_team[pairs][pair_index].astype(np.int64) * periods + in_period[first][period_index]
+    counts += np.bincount(flat, minlength=rows.teams * periods).reshape(rows.teams, periods)
+    return counts[chosen]
 
 
 def _reconciliation(rows: TeamRows, totals: pd.DataFrame, selection: Selection) -> pd.DataFrame:

@@ -23,30 +23,27 @@ USER_TEAMS = "user_teams"
 class TeamRows:
     """User-team rows joined with the user-day rows, in forms a control change can slice.
 
-    Membership rows (``day``, ``entity``, ``pair``) and active-member rows (``active_*``)
-    are sorted by day, with ``*_bounds[d]`` the first row of day code ``d``. A pair numbers
-    one (team, user) combination; ``pair_team`` maps it to its team code. ``sums`` holds an
-    entity x team x day array per counter (NaN where no member had a row), ``unattributed``
-    an entity x day matrix per counter of users in no team, and ``attributed`` marks the
-    user-day rows whose user was in at least one reported team that day.
+    A pair numbers one (entity, team, user) combination; ``pair_team`` and ``pair_entity``
+    map it to its team and entity codes. ``members[p, d]`` is True when pair ``p`` had a
+    membership row on day ``d`` and ``active[p, d]`` when that member was also active, so
+    distinct members over any days are an ``any`` over columns. ``sums`` holds an entity x
+    team x day array per counter (NaN where no member had a row), ``unattributed`` an
+    entity x day matrix per counter for users in no team, and ``attributed`` marks the
+    user-day rows whose user was in at least one reported team that day. ``team`` and
+    ``match`` (the user-day row of each membership row, -1 if none) serve the team filter.
     """
 
     slugs: list[str]
     team_ids: list[str]
-    day: np.ndarray
-    entity: np.ndarray
     team: np.ndarray
-    pair: np.ndarray
-    bounds: np.ndarray
+    match: np.ndarray
     pair_team: np.ndarray
-    active_day: np.ndarray
-    active_entity: np.ndarray
-    active_pair: np.ndarray
-    active_bounds: np.ndarray
+    pair_entity: np.ndarray
+    members: np.ndarray
+    active: np.ndarray
     sums: dict[str, np.ndarray]
     unattributed: dict[str, np.ndarray]
     attributed: np.ndarray
-    match: np.ndarray
 
     @property
     def teams(self) -> int:
@@ -105,34 +102,33 @@ def _build(frame: pd.DataFrame, prepared: Prepared) -> TeamRows:
     team = team.astype(np.int32)
     ids = frame.groupby(team)["team_id"].first().astype("string").tolist()
     member, _ = pd.factorize(frame["user_id"])
-    pair, pair_values = pd.factorize(team.astype(np.int64) * (int(member.max()) + 1 if len(member) else 1) + member)
-    pair_team = (np.asarray(pair_values) // (int(member.max()) + 1 if len(member) else 1)).astype(np.int32)
+    members = int(member.max()) + 1 if len(member) else 1
+    combined = (entity.astype(np.int64) * len(slugs) + team) * members + member
+    pair, pair_values = pd.factorize(combined)
+    pair_values = np.asarray(pair_values)
     match = _matches(prepared, day, entity, user)
+    inside = (day >= 0) & (day < prepared.days)
 
-    order = np.argsort(day, kind="stable")
-    day, entity, team, pair, match = day[order], entity[order], team[order], pair[order], match[order]
+    member_grid = np.zeros((len(pair_values), prepared.days), dtype=bool)
+    member_grid[pair[inside], day[inside]] = True
     active = match >= 0
     active[active] = prepared.users.active[match[active]]
+    active_grid = np.zeros_like(member_grid)
+    active_grid[pair[active & inside], day[active & inside]] = True
     attributed = np.zeros(len(prepared.users), dtype=bool)
     attributed[match[match >= 0]] = True
-    days = np.arange(prepared.days + 1)
     return TeamRows(
         slugs=[str(name) for name in slugs],
         team_ids=[str(team_id) for team_id in ids],
-        day=day,
-        entity=entity,
         team=team,
-        pair=pair.astype(np.int32),
-        bounds=np.searchsorted(day, days),
-        pair_team=pair_team,
-        active_day=day[active],
-        active_entity=entity[active],
-        active_pair=pair[active].astype(np.int32),
-        active_bounds=np.searchsorted(day[active], days),
+        match=match.astype(np.int32),
+        pair_team=((pair_values // members) % len(slugs)).astype(np.int32),
+        pair_entity=(pair_values // members // len(slugs)).astype(np.int16),
+        members=member_grid,
+        active=active_grid,
         sums=_team_day_sums(prepared, entity, team, day, match, len(slugs)),
         unattributed=_unattributed_sums(prepared, attributed),
         attributed=attributed,
-        match=match.astype(np.int32),
     )
 
 

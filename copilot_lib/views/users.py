@@ -92,14 +92,14 @@ def _table(tables: Tables, selection: Selection) -> pd.DataFrame:
     frame = pd.DataFrame({"user_id": prepared.user_ids, "user_login": prepared.logins})
     frame["active_days"] = np.bincount(user[users.active[positions]], minlength=count)
     for name in TABLE_COUNTERS:
-        frame[name] = np.bincount(user, weights=np.nan_to_num(users.counters[name][positions]), minlength=count)
+        frame[name] = np.bincount(user, weights=users.counters[name][positions], minlength=count)
     frame["acceptance_rate"] = metrics.rate_of_sums(frame[metrics.ACCEPTANCES], frame[metrics.GENERATIONS])
     for column, (table, dimension, counter) in TOP_COLUMNS.items():
         frame[column] = _top(tables, selection, table, dimension, counter)
     frame["agent_days"] = np.bincount(user[users.flags["used_agent"][positions]], minlength=count)
     frame["cli_days"] = np.bincount(user[users.flags["used_cli"][positions]], minlength=count)
     frame["ai_credits_used"] = np.bincount(
-        user, weights=np.nan_to_num(users.ai_credits_used[positions]), minlength=count
+        user, weights=users.ai_credits_used[positions], minlength=count
     )
     frame["ai_adoption_phase"] = _phases(tables, prepared, positions)
     seen = np.bincount(user, minlength=count) > 0

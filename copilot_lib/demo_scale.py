@@ -130,7 +130,7 @@ def generate_tables_fast(users: int = 10_000, days: int = 365, seed: int = 7, en
     logins = np.array([f"dev-{index:06d}" for index in range(users)], dtype=object)
     activity = np.where(rng.random(users) < 0.1, 0.0, rng.uniform(0.15, 0.95, users))
     ide = rng.choice(len(IDES), users, p=IDE_WEIGHTS)
-    weekend = calendar.weekday >= 5
+    weekend = calendar.day_of_week >= 5
 
     # One user-day row when a user is active, plus a few all-zero rows GitHub sees server-side.
     chance = activity[None, :] * np.where(weekend, 0.25, 1.0)[:, None]

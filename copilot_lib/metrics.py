@@ -589,7 +589,7 @@ def period_start(days: pd.Series | pd.DatetimeIndex, grain: str) -> pd.DatetimeI
     if grain == "day":
         return index
     if grain == "week":
-        return index - pd.to_timedelta(index.weekday, unit="D")
+        return index - pd.to_timedelta(index.day_of_week, unit="D")
     if grain == "month":
         return index.to_period("M").to_timestamp()
     raise ValueError(f"unknown grain {grain!r}: use one of {', '.join(GRAINS)}")

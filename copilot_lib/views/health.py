@@ -50,7 +50,7 @@ def _days(selection: Selection, today: date) -> pd.DataFrame:
     status = metrics.day_status(calendar, present, today)
     frame = pd.DataFrame({"day": calendar, "status": status.to_numpy(), "entity_record": entity, "user_rows": users})
     if selection.filters.exclude_weekends:
-        frame = frame.loc[frame["day"].dt.weekday < 5]
+        frame = frame.loc[frame["day"].dt.day_of_week < 5]
     return frame.reset_index(drop=True)
 
 

@@ -141,9 +141,8 @@ class Prepared:
 
         Rows whose entity or user is unknown to the user-day rows get code -1.
         """
-        day = (frame["day"].to_numpy(dtype="datetime64[ns]") - self.calendar[0].to_datetime64()) // np.timedelta64(
-            1, "D"
-        )
+        origin = self.calendar[0].to_datetime64() if self.days else np.datetime64("1970-01-01", "ns")
+        day = (frame["day"].to_numpy(dtype="datetime64[ns]") - origin) // np.timedelta64(1, "D")
         entity = entity_codes(frame, self.entities)
         if "user_id" in frame:
             ids = frame["user_id"].astype("Int64").to_numpy(dtype="int64", na_value=-1)
@@ -243,11 +242,27 @@ def _periods(calendar: pd.DatetimeIndex) -> dict[str, tuple[np.ndarray, pd.Datet
     return periods
 
 
+def _table(tables: Tables, name: str) -> pd.DataFrame:
+    """Return a table, or an empty one with the key columns when the folder had none."""
+    frame = tables.frames.get(name)
+    if frame is not None and not frame.empty:
+        return frame
+    return pd.DataFrame(
+        {
+            "scope": pd.Series([], dtype="category"),
+            "entity_id": pd.Series([], dtype="category"),
+            "day": pd.Series([], dtype="datetime64[ns]"),
+            "user_id": pd.Series([], dtype="Int64"),
+            "user_login": pd.Series([], dtype="string"),
+        }
+    )
+
+
 def build(tables: Tables) -> Prepared:
     """Build the compact structures for ``tables``."""
     calendar = _calendar(tables)
     entities = _entities(tables)
-    user_daily = tables.user_daily
+    user_daily = _table(tables, "user_daily")
     ids = (
         np.unique(user_daily["user_id"].dropna().astype("int64").to_numpy())
         if not user_daily.empty
@@ -286,7 +301,7 @@ def build(tables: Tables) -> Prepared:
     for name in COUNTERS:
         np.nan_to_num(rows.counters[name], copy=False)
     np.nan_to_num(rows.ai_credits_used, copy=False)
-    entity_daily = tables.entity_daily
+    entity_daily = _table(tables, "entity_daily")
     if not entity_daily.empty:
         day, entity, _ = prepared.codes(entity_daily)
         for name in (*COUNTERS, *ENTITY_USER_COUNTS):

@@ -41,7 +41,7 @@ def _repositories(
         return pd.DataFrame(), pd.DataFrame()
     rows = frame.loc[(frame["day"] >= since) & (frame["day"] <= until)]
     if filters.exclude_weekends:
-        rows = rows.loc[rows["day"].dt.weekday < 5]
+        rows = rows.loc[rows["day"].dt.day_of_week < 5]
     names = ["repo_id", "repo_owner_name", "repo_name"]
     counts = [name for name in PULL_REQUEST_COUNTS if name in rows]
     totals = rows.groupby(names, observed=True, dropna=False)[counts].sum(min_count=1).reset_index()

@@ -119,7 +119,7 @@ def day_mask(prepared: Prepared, since: date, until: date, exclude_weekends: boo
     codes = np.arange(prepared.days)
     mask = (codes >= prepared.day_code(since)) & (codes <= prepared.day_code(until))
     if exclude_weekends:
-        mask &= prepared.calendar.weekday < SATURDAY
+        mask &= prepared.calendar.day_of_week < SATURDAY
     return np.asarray(mask, dtype=bool)
 
 

@@ -98,9 +98,7 @@ def _table(tables: Tables, selection: Selection) -> pd.DataFrame:
         frame[column] = _top(tables, selection, table, dimension, counter)
     frame["agent_days"] = np.bincount(user[users.flags["used_agent"][positions]], minlength=count)
     frame["cli_days"] = np.bincount(user[users.flags["used_cli"][positions]], minlength=count)
-    frame["ai_credits_used"] = np.bincount(
-        user, weights=users.ai_credits_used[positions], minlength=count
-    )
+    frame["ai_credits_used"] = np.bincount(user, weights=users.ai_credits_used[positions], minlength=count)
     frame["ai_adoption_phase"] = _phases(tables, prepared, positions)
     seen = np.bincount(user, minlength=count) > 0
     return frame.loc[seen].sort_values(metrics.INTERACTIONS, ascending=False, kind="stable").reset_index(drop=True)

@@ -124,12 +124,6 @@ class Prepared:
             return 0
         return int((pd.Timestamp(day) - self.calendar[0]).days)
 
-    def entity_code(self, scope: str, entity_id: str) -> int | None:
-        try:
-            return self.entities.index((scope, entity_id))
-        except ValueError:
-            return None
-
     def key(self, day: np.ndarray, entity: np.ndarray, user: np.ndarray) -> np.ndarray:
         """Return the join key of (day, entity, user) codes; user rows are sorted by it."""
         entities = max(len(self.entities), 1)
@@ -144,7 +138,7 @@ class Prepared:
         origin = self.calendar[0].to_datetime64() if self.days else np.datetime64("1970-01-01", "ns")
         day = (frame["day"].to_numpy(dtype="datetime64[ns]") - origin) // np.timedelta64(1, "D")
         entity = entity_codes(frame, self.entities)
-        if "user_id" in frame:
+        if "user_id" in frame and self.user_count:
             ids = frame["user_id"].astype("Int64").to_numpy(dtype="int64", na_value=-1)
             user = np.searchsorted(self.user_ids, ids)
             user = np.where(
@@ -159,9 +153,16 @@ def entity_codes(frame: pd.DataFrame, entities: list[tuple[str, str]]) -> np.nda
     """Return each row's index in ``entities`` (-1 when absent)."""
     if frame.empty or not entities:
         return np.full(len(frame), -1, dtype=np.int16)
-    known = pd.MultiIndex.from_tuples(entities)
-    rows = pd.MultiIndex.from_arrays([frame["scope"].astype(str), frame["entity_id"].astype(str)])
-    return known.get_indexer(rows).astype(np.int16)
+    lookup = {pair: code for code, pair in enumerate(entities)}
+    scope, scopes = pd.factorize(frame["scope"])
+    entity, entity_ids = pd.factorize(frame["entity_id"])
+    # Scopes and entity ids have a handful of values, so the mapping table is tiny.
+    table = np.array(
+        [[lookup.get((str(s), str(e)), -1) for e in entity_ids] + [-1] for s in scopes]
+        + [[-1] * (len(entity_ids) + 1)],
+        dtype=np.int16,
+    )
+    return table[scope, entity]
 
 
 def _calendar(tables: Tables) -> pd.DatetimeIndex:

@@ -17,6 +17,9 @@ from copilot_lib.views.teams_join import TeamRows, team_codes, team_rows
 # GitHub leaves teams with fewer than five seated users out of the user-teams report.
 TEAM_FLOOR = 5
 BELOW_FLOOR = f"not reported: fewer than {TEAM_FLOOR} seated users, so GitHub omits the team"
+# Without a team selection the series shows the teams with the most interactions: a chart
+# of hundreds of lines is unreadable, and the totals table still lists every team.
+SERIES_TEAMS = 10
 
 
 @dataclass
@@ -179,7 +182,8 @@ def teams(tables: Tables, filters: Filters) -> TeamsView:
     day, entity and user), so a user in two teams counts in both and moving teams moves
     their activity from that day on. Users in no reported team that day form the
     ``unattributed`` bucket, so attributed plus unattributed equals the entity total.
-    ``filters.teams`` picks the teams to show; all reported teams when empty.
+    ``filters.teams`` picks the teams to show; all reported teams when empty, with the
+    series limited to the ``SERIES_TEAMS`` most active.
     """
     selection = resolve(tables, replace(filters, teams=()))
     prepared = selection.prepared
@@ -199,7 +203,14 @@ def teams(tables: Tables, filters: Filters) -> TeamsView:
     chosen = team_codes(rows, filters.teams) if filters.teams else list(range(len(rows.slugs)))
     result = TeamsView(teams=listing, notes=list(selection.notes))
     result.totals = _totals(rows, chosen, selection)
-    result.series = _series(rows, chosen, selection)
+    shown = chosen
+    if not filters.teams and len(chosen) > SERIES_TEAMS:
+        ranked = result.totals.iloc[: len(chosen)].sort_values(metrics.INTERACTIONS, ascending=False, kind="stable")
+        shown = [chosen[position] for position in ranked.index[:SERIES_TEAMS]]
+        result.notes.append(
+            f"The series shows the {SERIES_TEAMS} teams with the most interactions; pick teams to compare others."
+        )
+    result.series = _series(rows, shown, selection)
     result.reconciliation = _reconciliation(rows, result.totals, selection)
     unknown = [team for team in filters.teams if team not in rows.slugs and team not in rows.team_ids]
     for team in unknown:

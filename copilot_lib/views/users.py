@@ -10,17 +10,26 @@ import pandas as pd
 from copilot_lib import metrics
 from copilot_lib.tables import Tables
 from copilot_lib.views.breakdowns import coded
+from copilot_lib.views.dimensions import ALL_COUNTERS, CODE_COUNTERS
 from copilot_lib.views.filters import Filters
 from copilot_lib.views.prepared import Prepared
 from copilot_lib.views.pseudonym import alias_logins
 from copilot_lib.views.result import NO_DATA, NO_DATA_IN_RANGE, NO_USER_ROWS, ViewResult
 from copilot_lib.views.selection import Selection, resolve
 
-# (table, dimension, counter that ranks the values) for each "top" column.
+# (table, its dimensions and counters, the dimension shown, the counter that ranks values)
+# for each "top" column. The dimensions and counters match the breakdown views, so both
+# share one coded copy of each table.
 TOP_COLUMNS = {
-    "top_ide": ("user_by_ide", "ide", metrics.INTERACTIONS),
-    "top_language": ("user_by_language_feature", "language", metrics.GENERATIONS),
-    "top_model": ("user_by_model_feature", "model", metrics.INTERACTIONS),
+    "top_ide": ("user_by_ide", ("ide",), ALL_COUNTERS, "ide", metrics.INTERACTIONS),
+    "top_language": (
+        "user_by_language_feature",
+        ("language", "feature"),
+        CODE_COUNTERS,
+        "language",
+        metrics.GENERATIONS,
+    ),
+    "top_model": ("user_by_model_feature", ("model", "feature"), ALL_COUNTERS, "model", metrics.INTERACTIONS),
 }
 TABLE_COUNTERS = (
     metrics.INTERACTIONS,
@@ -38,30 +47,40 @@ class UsersView(ViewResult):
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _top(tables: Tables, selection: Selection, table: str, dimension: str, counter: str) -> np.ndarray:
+def _top(
+    tables: Tables,
+    selection: Selection,
+    table: str,
+    dims: tuple[str, ...],
+    counters: tuple[str, ...],
+    dimension: str,
+    counter: str,
+) -> np.ndarray:
     """Return each user's value of ``dimension`` with the largest ``counter`` in the window."""
     prepared = selection.prepared
     names = np.full(prepared.user_count, None, dtype=object)
     if table not in tables or tables[table].empty:
         return names
-    rows = coded(tables, prepared, table, (dimension,), (counter,), summed=False)
-    if rows.row is None:
+    rows = coded(tables, prepared, table, dims, counters, summed=False)
+    if rows.row is None or counter not in rows.counters:
         return names
+    value_of_combo, values = pd.factorize(rows.combos[dimension])
+    values = np.asarray(values, dtype=object)
     selected = np.zeros(len(prepared.users) + 1, dtype=bool)
     selected[selection.user_rows(active_only=False)] = True
-    keep = selected[rows.row]  # row -1 (no user-day row) reads the spare last cell, always False
-    combos = rows.combos[dimension].to_numpy(dtype=object)
+    window = rows.window(selection.first, selection.last)
+    row = rows.row[window]
+    keep = selected[row]  # row -1 (no user-day row) reads the spare last cell, always False
+    value = value_of_combo[rows.combo[window]]
     if selection.filters.hide_unknown:
-        keep &= combos[rows.combo] != metrics.UNKNOWN
-    user = prepared.users.user[rows.row[keep]]
-    width = max(len(combos), 1)
-    weights = np.nan_to_num(rows.counters[counter][keep]) + 1e-9  # a value used without the counter still counts
-    sums = np.bincount(
-        user.astype(np.int64) * width + rows.combo[keep], weights=weights, minlength=prepared.user_count * width
-    )
-    grid = sums.reshape(prepared.user_count, width)
+        keep &= (values != metrics.UNKNOWN)[value]
+    width = max(len(values), 1)
+    # A tiny weight per row makes a value used without the counter still count.
+    weights = np.nan_to_num(rows.counters[counter][window][keep]) + 1e-6
+    flat = prepared.users.user[row[keep]].astype(np.int64) * width + value[keep]
+    grid = np.bincount(flat, weights=weights, minlength=prepared.user_count * width).reshape(prepared.user_count, width)
     used = grid.max(axis=1) > 0
-    names[used] = combos[grid[used].argmax(axis=1)]
+    names[used] = values[grid[used].argmax(axis=1)]
     return names
 
 
@@ -94,8 +113,8 @@ def _table(tables: Tables, selection: Selection) -> pd.DataFrame:
     for name in TABLE_COUNTERS:
         frame[name] = np.bincount(user, weights=users.counters[name][positions], minlength=count)
     frame["acceptance_rate"] = metrics.rate_of_sums(frame[metrics.ACCEPTANCES], frame[metrics.GENERATIONS])
-    for column, (table, dimension, counter) in TOP_COLUMNS.items():
-        frame[column] = _top(tables, selection, table, dimension, counter)
+    for column, (table, dims, counters, dimension, counter) in TOP_COLUMNS.items():
+        frame[column] = _top(tables, selection, table, dims, counters, dimension, counter)
     frame["agent_days"] = np.bincount(user[users.flags["used_agent"][positions]], minlength=count)
     frame["cli_days"] = np.bincount(user[users.flags["used_cli"][positions]], minlength=count)
     frame["ai_credits_used"] = np.bincount(user, weights=users.ai_credits_used[positions], minlength=count)

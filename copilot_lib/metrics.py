@@ -605,6 +605,8 @@ def distinct_users_per_period(active: np.ndarray, period_starts: np.ndarray) -> 
     """
     if active.shape[0] == 0 or len(period_starts) == 0:
         return np.zeros(0, dtype=np.int64)
+    if len(period_starts) == active.shape[0]:
+        return np.asarray(active.sum(axis=1), dtype=np.int64)  # one day per period
     return np.asarray(np.logical_or.reduceat(active, period_starts, axis=0).sum(axis=1), dtype=np.int64)
 
 

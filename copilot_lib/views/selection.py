@@ -70,6 +70,26 @@ class Selection:
         self.rows_cache[active_only] = positions
         return positions
 
+    @property
+    def days_index(self) -> slice | np.ndarray:
+        """Return the selected day codes: a slice when they are contiguous (no copy), else an array."""
+        if self.has_days() and self.day_mask[self.first : self.last + 1].all():
+            return slice(self.first, self.last + 1)
+        return np.flatnonzero(self.day_mask)
+
+    def all_rows(self) -> slice | np.ndarray:
+        """Return the selected user rows, active or not: a slice when the window keeps every row.
+
+        A slice avoids copying millions of values when no weekend, entity or team filter
+        removes rows inside the date range.
+        """
+        rows = self.prepared.users
+        if self.has_days() and self.team_rows is None and isinstance(self.days_index, slice):
+            window = rows.day_slice(self.first, self.last)
+            if self.entity_mask[rows.entity[window.start : window.stop]].all():
+                return window
+        return self.user_rows(active_only=False)
+
     def activity(self, flag: str | None = None) -> np.ndarray:
         """Return a day x user array: True where the user was active (with ``flag`` set).
 
@@ -218,7 +238,7 @@ def distinct_active(selection: Selection, flag: str | None = None) -> int | None
     prepared = selection.prepared
     if prepared.user_count == 0 or not selection.has_days():
         return None
-    grid = selection.activity(flag)[selection.day_mask]
+    grid = selection.activity(flag)[selection.days_index]
     return int(metrics.distinct_users_per_period(grid, np.zeros(1, dtype=np.intp))[0]) if len(grid) else 0
 
 

@@ -56,7 +56,7 @@ def team_list(tables: Tables, rows: TeamRows | None) -> pd.DataFrame:
 
 def _pair_counts(grid: np.ndarray, rows: TeamRows, selection: Selection) -> np.ndarray:
     """Count distinct users per team with a True cell on a selected day, in selected entities."""
-    seen = grid[:, selection.day_mask].any(axis=1)
+    seen = grid[:, selection.days_index].any(axis=1)
     seen &= selection.entity_mask[rows.pair_entity]
     return np.bincount(rows.pair_team[seen], minlength=rows.teams)
 

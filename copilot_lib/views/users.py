@@ -50,13 +50,18 @@ class UsersView(ViewResult):
 def _top(
     tables: Tables,
     selection: Selection,
+    selected: np.ndarray | None,
     table: str,
     dims: tuple[str, ...],
     counters: tuple[str, ...],
     dimension: str,
     counter: str,
 ) -> np.ndarray:
-    """Return each user's value of ``dimension`` with the largest ``counter`` in the window."""
+    """Return each user's value of ``dimension`` with the largest ``counter`` in the window.
+
+    ``selected`` marks the selected user-day rows (with a spare False cell at the end for
+    rows without one); None means every row of the date range is selected.
+    """
     prepared = selection.prepared
     names = np.full(prepared.user_count, None, dtype=object)
     if table not in tables or tables[table].empty:
@@ -66,11 +71,10 @@ def _top(
         return names
     value_of_combo, values = pd.factorize(rows.combos[dimension])
     values = np.asarray(values, dtype=object)
-    selected = np.zeros(len(prepared.users) + 1, dtype=bool)
-    selected[selection.user_rows(active_only=False)] = True
     window = rows.window(selection.first, selection.last)
     row = rows.row[window]
-    keep = selected[row]  # row -1 (no user-day row) reads the spare last cell, always False
+    # A row -1 (no user-day row) reads the spare last cell, always False.
+    keep = row >= 0 if selected is None else selected[row]
     value = value_of_combo[rows.combo[window]]
     if selection.filters.hide_unknown:
         keep &= (values != metrics.UNKNOWN)[value]
@@ -84,11 +88,11 @@ def _top(
     return names
 
 
-def _phases(tables: Tables, prepared: Prepared, positions: np.ndarray) -> np.ndarray:
+def _phases(tables: Tables, prepared: Prepared, positions: slice | np.ndarray) -> np.ndarray:
     """Return each user's latest adoption phase in the window (rows are sorted by day)."""
     phases = np.full(prepared.user_count, None, dtype=object)
     column = tables.user_daily.get("ai_adoption_phase")
-    if column is None or len(positions) == 0:
+    if column is None:
         return phases
     cached = prepared.cache.get("ai_adoption_phase")
     if not isinstance(cached, tuple):
@@ -97,6 +101,8 @@ def _phases(tables: Tables, prepared: Prepared, positions: np.ndarray) -> np.nda
         prepared.cache["ai_adoption_phase"] = cached
     codes, names = cached
     chosen = codes[positions]
+    if chosen.size == 0:
+        return phases
     known = chosen >= 0
     phases[prepared.users.user[positions][known]] = names[chosen[known]]
     return phases
@@ -105,7 +111,7 @@ def _phases(tables: Tables, prepared: Prepared, positions: np.ndarray) -> np.nda
 def _table(tables: Tables, selection: Selection) -> pd.DataFrame:
     prepared = selection.prepared
     users = prepared.users
-    positions = selection.user_rows(active_only=False)
+    positions = selection.all_rows()
     user = users.user[positions]
     count = prepared.user_count
     frame = pd.DataFrame({"user_id": prepared.user_ids, "user_login": prepared.logins})
@@ -113,8 +119,12 @@ def _table(tables: Tables, selection: Selection) -> pd.DataFrame:
     for name in TABLE_COUNTERS:
         frame[name] = np.bincount(user, weights=users.counters[name][positions], minlength=count)
     frame["acceptance_rate"] = metrics.rate_of_sums(frame[metrics.ACCEPTANCES], frame[metrics.GENERATIONS])
+    selected = None
+    if not isinstance(positions, slice):
+        selected = np.zeros(len(users) + 1, dtype=bool)
+        selected[positions] = True
     for column, (table, dims, counters, dimension, counter) in TOP_COLUMNS.items():
-        frame[column] = _top(tables, selection, table, dims, counters, dimension, counter)
+        frame[column] = _top(tables, selection, selected, table, dims, counters, dimension, counter)
     frame["agent_days"] = np.bincount(user[users.flags["used_agent"][positions]], minlength=count)
     frame["cli_days"] = np.bincount(user[users.flags["used_cli"][positions]], minlength=count)
     frame["ai_credits_used"] = np.bincount(user, weights=users.ai_credits_used[positions], minlength=count)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from copilot_lib import metrics
 from copilot_lib.tables import Tables
-from copilot_lib.views.breakdowns import coded
+from copilot_lib.views.breakdowns import CodedBreakdown, coded
 from copilot_lib.views.dimensions import ALL_COUNTERS, CODE_COUNTERS
 from copilot_lib.views.filters import Filters
 from copilot_lib.views.prepared import Prepared
@@ -47,6 +47,53 @@ class UsersView(ViewResult):
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+@dataclass
+class TopIndex:
+    """Per-row arrays of one user breakdown for ranking values per user, built once per load."""
+
+    row: np.ndarray
+    day_window: CodedBreakdown
+    user: np.ndarray
+    value: np.ndarray
+    weight: np.ndarray
+    values: np.ndarray
+    all_matched: bool
+
+
+def _top_index(
+    tables: Tables,
+    prepared: Prepared,
+    table: str,
+    dims: tuple[str, ...],
+    counters: tuple[str, ...],
+    dimension: str,
+    counter: str,
+) -> TopIndex | None:
+    key = f"top:{table}:{dimension}:{counter}"
+    cached = prepared.cache.get(key)
+    if isinstance(cached, TopIndex):
+        return cached
+    if table not in tables or tables[table].empty:
+        return None
+    rows = coded(tables, prepared, table, dims, counters, summed=False)
+    if rows.row is None or counter not in rows.counters:
+        return None
+    value_of_combo, values = pd.factorize(rows.combos[dimension])
+    user = np.where(rows.row >= 0, prepared.users.user[rows.row], -1).astype(np.int32)
+    index = TopIndex(
+        row=rows.row,
+        day_window=rows,
+        user=user,
+        value=value_of_combo[rows.combo].astype(np.int32),
+        # A tiny weight per row makes a value used without the counter still count.
+        weight=(np.nan_to_num(rows.counters[counter]) + 1e-6).astype(np.float32),
+        values=np.asarray(values, dtype=object),
+        all_matched=bool((user >= 0).all()),
+    )
+    prepared.cache[key] = index
+    return index
+
+
 def _top(
     tables: Tables,
     selection: Selection,
@@ -64,27 +111,26 @@ def _top(
     """
     prepared = selection.prepared
     names = np.full(prepared.user_count, None, dtype=object)
-    if table not in tables or tables[table].empty:
+    index = _top_index(tables, prepared, table, dims, counters, dimension, counter)
+    if index is None:
         return names
-    rows = coded(tables, prepared, table, dims, counters, summed=False)
-    if rows.row is None or counter not in rows.counters:
-        return names
-    value_of_combo, values = pd.factorize(rows.combos[dimension])
-    values = np.asarray(values, dtype=object)
-    window = rows.window(selection.first, selection.last)
-    row = rows.row[window]
-    # A row -1 (no user-day row) reads the spare last cell, always False.
-    keep = row >= 0 if selected is None else selected[row]
-    value = value_of_combo[rows.combo[window]]
+    window = index.day_window.window(selection.first, selection.last)
+    user, value, weight = index.user[window], index.value[window], index.weight[window]
+    keep: np.ndarray | None = None
+    if selected is not None:
+        keep = selected[index.row[window]]  # row -1 reads the spare last cell, always False
+    elif not index.all_matched:
+        keep = user >= 0
     if selection.filters.hide_unknown:
-        keep &= (values != metrics.UNKNOWN)[value]
-    width = max(len(values), 1)
-    # A tiny weight per row makes a value used without the counter still count.
-    weights = np.nan_to_num(rows.counters[counter][window][keep]) + 1e-6
-    flat = prepared.users.user[row[keep]].astype(np.int64) * width + value[keep]
-    grid = np.bincount(flat, weights=weights, minlength=prepared.user_count * width).reshape(prepared.user_count, width)
+        known = (index.values != metrics.UNKNOWN)[value]
+        keep = known if keep is None else keep & known
+    if keep is not None:
+        user, value, weight = user[keep], value[keep], weight[keep]
+    width = max(len(index.values), 1)
+    flat = user.astype(np.int64) * width + value
+    grid = np.bincount(flat, weights=weight, minlength=prepared.user_count * width).reshape(prepared.user_count, width)
     used = grid.max(axis=1) > 0
-    names[used] = values[grid[used].argmax(axis=1)]
+    names[used] = index.values[grid[used].argmax(axis=1)]
     return names
 
 
@@ -103,8 +149,13 @@ def _phases(tables: Tables, prepared: Prepared, positions: slice | np.ndarray) -
     chosen = codes[positions]
     if chosen.size == 0:
         return phases
+    # Rows are sorted by day, so the largest row number per user is their latest row.
+    order = np.arange(chosen.size)
     known = chosen >= 0
-    phases[prepared.users.user[positions][known]] = names[chosen[known]]
+    latest = np.full(prepared.user_count, -1, dtype=np.int64)
+    np.maximum.at(latest, prepared.users.user[positions][known], order[known])
+    has_phase = latest >= 0
+    phases[has_phase] = names[chosen[latest[has_phase]]]
     return phases
 
 

@@ -131,9 +131,7 @@ def phase_ingest(folder: Path) -> dict[str, float]:
     started = time.perf_counter()
     tables = load_folder(folder)
     elapsed = time.perf_counter() - started
-    breakdown_rows = sum(
-        len(frame) for name, frame in tables.frames.items() if name.startswith("user_")
-    )
+    breakdown_rows = sum(len(frame) for name, frame in tables.frames.items() if name.startswith("user_"))
     return {"records": len(tables.user_daily), "seconds": elapsed, "table_rows": breakdown_rows}
 
 
@@ -155,12 +153,8 @@ def run_phase(name: str, folder: Path, baseline_rows: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="user-day records to generate")
-    parser.add_argument(
-        "--baseline-rows", type=int, default=200_000, help="records the naive baseline reads"
-    )
-    parser.add_argument(
-        "--phase", choices=("generate", "naive", "parse", "ingest"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--baseline-rows", type=int, default=200_000, help="records the naive baseline reads")
+    parser.add_argument("--phase", choices=("generate", "naive", "parse", "ingest"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -193,9 +187,7 @@ def main() -> None:
             "--rows",
             str(args.rows),
         ]
-        size = int(
-            subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
-        )
+        size = int(subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip())
         print(
             f"generated {args.rows:,} user-day records, {size / 2**20:.0f} MiB "
             f"({size / args.rows:,.0f} bytes each) in {time.perf_counter() - started:.1f} s"

@@ -10,15 +10,16 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import orjson
 
 from copilot_lib import __version__, config
 from copilot_lib.errors import CopilotDashboardError, DataDirError, ReportFormatError
+from copilot_lib.fetch import add_fetch_parser
 
 logger = logging.getLogger(__name__)
 
@@ -67,25 +68,70 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--since", type=_day, default=None, help="first day, YYYY-MM-DD (default: first in the data)")
     summary.add_argument("--until", type=_day, default=None, help="last day, YYYY-MM-DD (default: last in the data)")
     summary.add_argument("--json", action="store_true", help="print JSON instead of aligned text")
+    summary.add_argument(
+        "--scope",
+        choices=("organization", "enterprise"),
+        default=None,
+        help="scope to show when the folder holds both (default: enterprise)",
+    )
+    summary.add_argument(
+        "--entity-id", default=None, help="organisation or enterprise id to show (default: all of the scope)"
+    )
     summary.set_defaults(handler=_summary)
+
+    export = commands.add_parser("export", help="write every table of a folder of report files to CSV or Parquet")
+    export.add_argument("--data-dir", required=True, help="folder of report files")
+    export.add_argument("--out", required=True, type=Path, help="folder to write one file per table into")
+    export.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)")
+    export.set_defaults(handler=_export)
+
+    add_fetch_parser(commands)
     return parser
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from copilot_lib.health import health_report
     from copilot_lib.metrics import kpis
     from copilot_lib.tables import load_folder
 
     if args.since and args.until and args.since > args.until:
         raise UsageError(f"--since {args.since} is after --until {args.until}: swap them")
     tables = load_folder(args.data_dir)
-    result = kpis(tables, args.since, args.until).as_dict()
+    selection = {"scope": args.scope, "entity_id": args.entity_id}
+    result = kpis(tables, args.since, args.until, **selection).as_dict()
+    if result["assigned_seats"] is None:
+        # Without a seat listing there is no denominator: leave adoption out, not zero.
+        del result["assigned_seats"], result["adoption_rate"]
+    result["health"] = health_report(tables, args.since, args.until, **selection)
     if args.json:
         sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        width = max(len(key) for key in result)
-        for key, value in result.items():
-            shown = f"{value:.4f}" if isinstance(value, float) else ("-" if value is None else value)
-            sys.stdout.write(f"{key:<{width}}  {shown}\n")
+        return 0
+    lines = list(_flatten(result))
+    width = max(len(key) for key, _ in lines)
+    for key, value in lines:
+        shown = f"{value:.4f}" if isinstance(value, float) else ("-" if value is None else value)
+        sys.stdout.write(f"{key:<{width}}  {shown}\n")
+    return 0
+
+
+def _flatten(values: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in values.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        elif isinstance(value, list):
+            yield f"{prefix}{key}", ", ".join(str(item) for item in value) or "-"
+        else:
+            yield f"{prefix}{key}", value
+
+
+def _export(args: argparse.Namespace) -> int:
+    from copilot_lib.export import export_tables
+    from copilot_lib.legacy import add_legacy_tables
+    from copilot_lib.tables import load_folder
+
+    tables = add_legacy_tables(load_folder(args.data_dir))
+    written = export_tables(tables, args.out, args.format)
+    sys.stdout.write(f"wrote {len(written)} tables to {args.out}\n")
     return 0
 
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+
+from copilot_lib.errors import ConfigError
+from copilot_lib.secrets import Secret
 
 # Data sources for the dashboard and the command line.
 ENV_DATA_DIR = "COPILOT_DATA_DIR"
@@ -52,3 +56,105 @@ def data_dir(value: str | os.PathLike[str] | None = None) -> Path | None:
     """Return the folder of report files to show, or None to show demo data."""
     chosen = setting(os.fspath(value) if value is not None else None, ENV_DATA_DIR)
     return Path(chosen).expanduser() if chosen else None
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    """Where to fetch data from and how to authenticate, after argument > environment > default.
+
+    Exactly one of ``org`` and ``enterprise`` is set. App authentication needs ``app_issuer``
+    and one private key source; token authentication needs ``token``. Secrets are held as
+    :class:`Secret` so that printing the settings shows no key or token.
+    """
+
+    org: str | None
+    enterprise: str | None
+    api_url: str
+    app_issuer: str | None
+    private_key: Secret | None
+    private_key_path: Path | None
+    private_key_secret: str | None
+    installation_id: int | None
+    token: Secret | None
+
+    @property
+    def uses_app(self) -> bool:
+        """Whether to authenticate as a GitHub App rather than with a token."""
+        return self.app_issuer is not None
+
+
+def github_settings(
+    *,
+    org: str | None = None,
+    enterprise: str | None = None,
+    api_url: str | None = None,
+    app_client_id: str | None = None,
+    app_id: str | None = None,
+    private_key: str | None = None,
+    private_key_path: str | None = None,
+    private_key_secret: str | None = None,
+    installation_id: str | None = None,
+    token: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> GitHubSettings:
+    """Collect the GitHub settings from arguments and the environment, and check they fit.
+
+    An explicit ``org`` or ``enterprise`` argument replaces both environment variables, so
+    ``--enterprise`` on the command line is not contradicted by ``GITHUB_ORG`` in the
+    environment. App settings win over ``GITHUB_TOKEN`` when both are present.
+    """
+    if org or enterprise:
+        org_name, enterprise_name = org or None, enterprise or None
+    else:
+        org_name = setting(None, ENV_ORG, environ=environ)
+        enterprise_name = setting(None, ENV_ENTERPRISE, environ=environ)
+    if org_name and enterprise_name:
+        raise ConfigError(
+            f"both {ENV_ORG}={org_name!r} and {ENV_ENTERPRISE}={enterprise_name!r} are set: "
+            "set only one, or pass --org or --enterprise"
+        )
+    if not org_name and not enterprise_name:
+        raise ConfigError(f"no organisation or enterprise given: set {ENV_ORG} or {ENV_ENTERPRISE}")
+
+    issuer = setting(app_client_id, ENV_APP_CLIENT_ID, environ=environ) or setting(
+        app_id, ENV_APP_ID, environ=environ
+    )
+    key_text = setting(private_key, ENV_APP_PRIVATE_KEY, environ=environ)
+    key_path = setting(private_key_path, ENV_APP_PRIVATE_KEY_PATH, environ=environ)
+    key_secret = setting(private_key_secret, ENV_APP_PRIVATE_KEY_SECRET, environ=environ)
+    token_text = setting(token, ENV_TOKEN, environ=environ)
+    if issuer and not (key_text or key_path or key_secret):
+        raise ConfigError(
+            f"GitHub App {issuer} has no private key: set {ENV_APP_PRIVATE_KEY}, "
+            f"{ENV_APP_PRIVATE_KEY_PATH} or {ENV_APP_PRIVATE_KEY_SECRET}"
+        )
+    if not issuer and not token_text:
+        raise ConfigError(
+            f"no GitHub credentials: set {ENV_APP_CLIENT_ID} (or {ENV_APP_ID}) with a private key "
+            f"for a GitHub App, or {ENV_TOKEN} for a personal access token"
+        )
+    return GitHubSettings(
+        org=org_name,
+        enterprise=enterprise_name,
+        api_url=(setting(api_url, ENV_API_URL, DEFAULT_API_URL, environ=environ) or "").rstrip("/"),
+        app_issuer=issuer,
+        private_key=Secret(key_text) if key_text else None,
+        private_key_path=Path(key_path).expanduser() if key_path else None,
+        private_key_secret=key_secret,
+        installation_id=_installation_id(
+            setting(installation_id, ENV_APP_INSTALLATION_ID, environ=environ)
+        ),
+        token=Secret(token_text) if token_text else None,
+    )
+
+
+def _installation_id(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(
+            f"{ENV_APP_INSTALLATION_ID}={text!r} is not a number: use the numeric id from the "
+            "App installation's settings page URL, or unset it to look the installation up"
+        ) from None

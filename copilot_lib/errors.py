@@ -79,3 +79,11 @@ class RateLimitError(GitHubError):
 
 class StoreError(CopilotDashboardError):
     """The history store could not be read or written."""
+
+
+class DayOutOfRangeError(ConfigError):
+    """A requested report day lies before GitHub's first report day or after yesterday (UTC)."""
+
+
+class ReportLinkExpiredError(GitHubError):
+    """A report download link was rejected by the storage host, usually because it expired."""

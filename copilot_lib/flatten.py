@@ -10,6 +10,7 @@ tables module joins them to the parent's key after dropping repeated records.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from copilot_lib import schema
-from copilot_lib.reports import Record, RecordKind
+from copilot_lib.reports import Record, RecordKind, classify, span_days
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ def rows_table(rows: list[tuple[Any, ...]], columns: Columns, with_parent: bool)
         names.insert(0, PARENT_INDEX)
         kinds.insert(0, schema.INT)
     if not rows:
-        return pa.table({name: pa.array([], type=_ARROW_TYPES[kind]) for name, kind in zip(names, kinds, strict=True)})
+        return _empty_table(tuple(names), tuple(kinds))
     arrays = []
     for name, kind, values in zip(names, kinds, zip(*rows, strict=True), strict=True):
         array = column_array(values, kind)
@@ -160,6 +161,12 @@ def rows_table(rows: list[tuple[Any, ...]], columns: Columns, with_parent: bool)
             array = pc.if_else(pc.equal(pc.fill_null(array, ""), ""), schema.UNKNOWN, array)
         arrays.append(array)
     return pa.table(arrays, names=names)
+
+
+@functools.cache
+def _empty_table(names: tuple[str, ...], kinds: tuple[str, ...]) -> pa.Table:
+    columns = {name: pa.array([], type=_ARROW_TYPES[kind]) for name, kind in zip(names, kinds, strict=True)}
+    return pa.table(columns)
 
 
 class _Child:
@@ -199,6 +206,18 @@ _SIMPLE_ARRAYS = (
     "by_ai_adoption_phase",
 )
 _EMPTY_VERSION: dict[str, Any] = {}
+_ROW_KINDS = (RecordKind.USER_DAY, RecordKind.ENTITY_DAY, RecordKind.USER_TEAM, RecordKind.REPO_DAY)
+
+
+@functools.lru_cache(maxsize=4096)
+def _span_cached(start: str, end: str) -> int | None:
+    return span_days(start, end)
+
+
+def _span(start: Any, end: Any) -> int | None:
+    if isinstance(start, str) and isinstance(end, str):
+        return _span_cached(start, end)
+    return None
 
 
 class Flattener:
@@ -230,39 +249,52 @@ class Flattener:
 
     def add(self, record: Record) -> None:
         """Add one record's rows; records of other kinds are kept for later in ``other``."""
-        kind = record.kind
-        if kind is RecordKind.USER_DAY:
-            self._add_user(record)
-        elif kind is RecordKind.ENTITY_DAY:
-            self._add_entity(record)
-        elif kind is RecordKind.USER_TEAM:
-            self._add_user_team(record)
-        elif kind is RecordKind.REPO_DAY:
-            self._add_repo(record)
-        elif kind is not RecordKind.ENVELOPE:
+        source = record.source
+        provenance = (source.created_at, source.span_days, source.path, source.line)
+        if not self._dispatch(record.kind, record.data, provenance) and record.kind is not RecordKind.ENVELOPE:
             self.other.append(record)
 
-    def _skip(self, record: Record, what: str) -> None:
+    def add_object(self, obj: Any, path: str, line: int) -> bool:
+        """Add a plain day record read from ``path`` without building a Record first.
+
+        Returns False, adding nothing, for anything else (wrappers, seats, legacy days), which
+        the caller passes through :meth:`add` as Records instead. This is the hot path of
+        ingestion, because user-day files hold one such object per line.
+        """
+        if type(obj) is not dict or "day_totals" in obj:
+            return False
+        kind = classify(obj)
+        if kind not in _ROW_KINDS:
+            return False
+        created = obj.get("created_at")
+        start, end = obj.get("report_start_day"), obj.get("report_end_day")
+        span = _span(start, end) if start is not None else None
+        provenance = (created if isinstance(created, str) and created else None, span, path, line)
+        return self._dispatch(kind, obj, provenance)
+
+    def _dispatch(self, kind: RecordKind, data: dict[str, Any], provenance: tuple[Any, ...]) -> bool:
+        if kind is RecordKind.USER_DAY:
+            self._add_user(data, provenance)
+        elif kind is RecordKind.ENTITY_DAY:
+            self._add_entity(data, provenance)
+        elif kind is RecordKind.USER_TEAM:
+            self._add_user_team(data, provenance)
+        elif kind is RecordKind.REPO_DAY:
+            self._add_repo(data, provenance)
+        else:
+            return False
+        return True
+
+    def _skip(self, provenance: tuple[Any, ...], kind: str, what: str) -> None:
         self.skipped += 1
         if self.skipped <= 20:
-            logger.warning(
-                "%s:%d: skipped a %s record without %s",
-                record.source.path,
-                record.source.line,
-                record.kind.value,
-                what,
-            )
+            logger.warning("%s:%d: skipped a %s record without %s", provenance[2], provenance[3], kind, what)
 
-    def _provenance(self, record: Record) -> tuple[Any, ...]:
-        source = record.source
-        return (source.created_at, source.span_days, source.path, source.line)
-
-    def _add_entity(self, record: Record) -> None:
-        data = record.data
+    def _add_entity(self, data: dict[str, Any], provenance: tuple[Any, ...]) -> None:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
         if scope is None or day is None:
-            self._skip(record, "a valid day or an organization_id/enterprise_id")
+            self._skip(provenance, "entity day", "a valid day or an organization_id/enterprise_id")
             return
         try:
             values = self._entity_get(data)
@@ -277,18 +309,17 @@ class Flattener:
                 data.get("organization_id"),
                 data.get("enterprise_id"),
                 *values,
-                *self._provenance(record),
+                *provenance,
             )
         )
         self._add_children("entity", index, data)
 
-    def _add_user(self, record: Record) -> None:
-        data = record.data
+    def _add_user(self, data: dict[str, Any], provenance: tuple[Any, ...]) -> None:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
         user_id = data.get("user_id")
         if scope is None or day is None or user_id is None:
-            self._skip(record, "a valid day, a user_id or an organization_id/enterprise_id")
+            self._skip(provenance, "user day", "a valid day, a user_id or an organization_id/enterprise_id")
             return
         try:
             values = self._user_get(data)
@@ -315,7 +346,7 @@ class Flattener:
                 data.get("ai_credits_used"),
                 phase_name,
                 phase_number,
-                *self._provenance(record),
+                *provenance,
             )
         )
         self._add_children("user", index, data)
@@ -407,7 +438,11 @@ class Flattener:
         object carries the usual counters.
         """
         items = data.get("totals_by_feature")
-        listed = {item.get("feature") for item in items if isinstance(item, dict)} if isinstance(items, list) else set()
+        listed = (
+            {item.get("feature") for item in items if isinstance(item, dict) and isinstance(item.get("feature"), str)}
+            if isinstance(items, list)
+            else set()
+        )
         for name in schema.CHAT_PANEL_FIELDS:
             value = data.get(name)
             if name in listed or value is None:
@@ -417,12 +452,15 @@ class Flattener:
             else:
                 target.rows.append((index, name, value, *([None] * (len(schema.COUNTERS) - 1))))
 
-    def _add_user_team(self, record: Record) -> None:
-        data = record.data
+    def _add_user_team(self, data: dict[str, Any], provenance: tuple[Any, ...]) -> None:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
         if scope is None or day is None or data.get("user_id") is None or data.get("team_id") is None:
-            self._skip(record, "a valid day, user_id, team_id or organization_id/enterprise_id")
+            self._skip(
+                provenance,
+                "user-teams",
+                "a valid day, user_id, team_id or organization_id/enterprise_id",
+            )
             return
         self.team_rows.append(
             (
@@ -433,16 +471,15 @@ class Flattener:
                 data.get("user_login"),
                 data.get("team_id"),
                 data.get("slug"),
-                *self._provenance(record),
+                *provenance,
             )
         )
 
-    def _add_repo(self, record: Record) -> None:
-        data = record.data
+    def _add_repo(self, data: dict[str, Any], provenance: tuple[Any, ...]) -> None:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
         if scope is None or day is None or data.get("repo_id") is None:
-            self._skip(record, "a valid day, repo_id or organization_id/enterprise_id")
+            self._skip(provenance, "repository", "a valid day, repo_id or organization_id/enterprise_id")
             return
         block = data.get("pull_requests")
         block = block if isinstance(block, dict) else _EMPTY_VERSION
@@ -460,7 +497,7 @@ class Flattener:
                 data.get("repo_visibility"),
                 *map(block.get, schema.PULL_REQUEST_COUNTS),
                 *map(block.get, schema.PULL_REQUEST_MEDIANS),
-                *self._provenance(record),
+                *provenance,
             )
         )
         self._add_pull_requests("repo", index, block)

@@ -1,7 +1,7 @@
 """Read report files in parallel processes and assemble their rows into pandas tables.
 
 Each worker process parses a batch of files (or a byte range of one large NDJSON file) and
-returns Arrow tables; the parent concatenates them, drops repeated records and joins child
+returns Arrow tables. The parent concatenates them, drops repeated records and joins child
 rows to their parent's key. Small inputs are read in-process, because starting workers
 costs more than it saves.
 
@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -29,7 +30,7 @@ import pyarrow as pa
 
 from copilot_lib import schema
 from copilot_lib.flatten import PARENT_INDEX, Flattener
-from copilot_lib.reports import Record, read_report_file, read_report_part
+from copilot_lib.reports import Record, read_part_values, read_values, records_from_object
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class Part:
 
 @dataclass
 class Chunk:
-    """What one worker returns: typed tables, the records of other kinds, a skip count."""
+    """Result of one worker: typed tables, the records of other kinds and a skip count."""
 
     tables: dict[str, pa.Table]
     other: list[Record] = field(default_factory=list)
@@ -87,22 +88,30 @@ class Chunk:
 def read_parts(parts: list[Part]) -> Chunk:
     """Parse and flatten a batch of parts; runs in a worker process."""
     flattener = Flattener()
-    # The row lists hold millions of tuples, none in a reference cycle; the cyclic garbage
-    # collector would rescan all of them again and again while they grow.
+    # The row lists grow to millions of tuples, none in a reference cycle. The cyclic garbage
+    # collector would rescan all of them again and again while they grow, so it is paused.
     collecting = gc.isenabled()
     gc.disable()
     try:
         for part in parts:
             if part.start is None or part.end is None:
-                records = read_report_file(part.path, file_span=False)
+                values = read_values(part.path)
             else:
-                records = read_report_part(part.path, part.start, part.end, part.first_line)
-            for record in records:
-                flattener.add(record)
+                values = read_part_values(part.path, part.start, part.end, part.first_line)
+            _add_values(flattener, values, part.path)
         return Chunk(flattener.tables(), flattener.other, flattener.skipped)
     finally:
         if collecting:
             gc.enable()
+
+
+def _add_values(flattener: Flattener, values: Iterable[tuple[int, Any]], path: str) -> None:
+    add_object = flattener.add_object
+    for line, value in values:
+        for obj in value if type(value) is list else (value,):
+            if not add_object(obj, path, line):
+                for record in records_from_object(obj, path, line, None):
+                    flattener.add(record)
 
 
 def plan_batches(files: list[Path], workers: int, part_bytes: int = PART_BYTES) -> list[list[Part]]:

@@ -65,7 +65,7 @@ SURFACE_FLAGS = {
 def resolve_scope(tables: Tables, scope: str | None = None, entity_id: str | None = None) -> str | None:
     """Return the scope to show: ``scope`` when given, else the one the data holds.
 
-    When a folder holds both enterprise and organisation records, the enterprise wins,
+    When a folder contains both enterprise and organisation records, the enterprise wins,
     because enterprise reports already count each user once across organisations; the two
     are never added together.
     """
@@ -467,21 +467,29 @@ def team_metrics(
     overlap and their sum can exceed the entity total. Activity of users in no listed team
     that day (GitHub omits teams with fewer than five seated users) goes to the
     ``unattributed`` row. Columns: ``team_id`` (None for unattributed), ``slug``,
-    ``active_users`` and ``users`` (distinct over the window), the counters summed, and
-    ``acceptance_rate``.
+    ``members`` (distinct users listed in the team on any day of the window, idle ones
+    included), ``users`` and ``active_users`` (distinct users with rows, and with
+    interactions, while in the team), the counters summed, and ``acceptance_rate``.
     """
     view = select(tables, scope, entity_id)
     users = window(view.user_daily, since, until)
     teams = window(view.frames["user_teams"], since, until)
     keys = ["scope", "entity_id", "day", "user_id"]
     joined = users.merge(teams[[*keys, "team_id", "slug"]], on=keys, how="inner")
-    rows = [_team_row(team_id, group["slug"].iloc[-1], group) for team_id, group in joined.groupby("team_id")]
+    rows = []
+    for team_id, listed in teams.groupby("team_id"):
+        activity = joined.loc[joined["team_id"] == team_id]
+        row = _team_row(team_id, listed["slug"].iloc[-1], activity)
+        row["members"] = int(listed["user_id"].nunique())
+        rows.append(row)
     membership = teams[keys].drop_duplicates()
     flagged = users.merge(membership.assign(_member=True), on=keys, how="left")
     unattributed = users.loc[flagged["_member"].isna().to_numpy()]
-    rows.append(_team_row(None, UNATTRIBUTED, unattributed))
-    frame = pd.DataFrame(rows)
+    rows.append({**_team_row(None, UNATTRIBUTED, unattributed), "members": None})
+    columns = ["team_id", "slug", "members", "users", "active_users", *ACTIVITY, "acceptance_rate"]
+    frame = pd.DataFrame(rows, columns=columns)
     frame["team_id"] = frame["team_id"].astype("Int64")
+    frame["members"] = frame["members"].astype("Int64")
     return frame
 
 

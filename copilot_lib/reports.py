@@ -208,14 +208,20 @@ def read_report_file(path: str | os.PathLike[str], *, file_span: bool = True) ->
         fallback_span = _file_span(values)
     for line, value in values:
         for obj in value if isinstance(value, list) else [value]:
-            yield from _records_from_object(obj, name, line, fallback_span)
+            yield from records_from_object(obj, name, line, fallback_span)
 
 
-def read_report_part(path: str | os.PathLike[str], start: int, end: int, first_line: int) -> Iterator[Record]:
-    """Yield the records of NDJSON lines in bytes [start, end) of an uncompressed file.
+def read_values(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, value)`` for each JSON value of one report file."""
+    file_path = Path(path)
+    return decode_values(_read_bytes(file_path), str(file_path))
 
-    ``start`` and ``end`` must fall on line starts, and ``first_line`` is the line number at
-    ``start``. Records that name no report days get a span of None.
+
+def read_part_values(path: str | os.PathLike[str], start: int, end: int, first_line: int) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, value)`` for the NDJSON lines in bytes [start, end) of a file.
+
+    ``start`` and ``end`` must fall on line starts of an uncompressed file, and
+    ``first_line`` is the line number at ``start``.
     """
     name = str(path)
     try:
@@ -229,18 +235,27 @@ def read_report_part(path: str | os.PathLike[str], start: int, end: int, first_l
         if not line_bytes:
             continue
         try:
-            value = orjson.loads(line_bytes)
+            yield number, orjson.loads(line_bytes)
         except orjson.JSONDecodeError as exc:
             raise ReportFormatError(
                 f"invalid JSON on this NDJSON line ({exc.msg}); fix or remove the line",
                 path=name,
                 line=number,
             ) from exc
+
+
+def read_report_part(path: str | os.PathLike[str], start: int, end: int, first_line: int) -> Iterator[Record]:
+    """Yield the records of NDJSON lines in bytes [start, end) of an uncompressed file.
+
+    Records that name no report days get a span of None.
+    """
+    name = str(path)
+    for number, value in read_part_values(path, start, end, first_line):
         for obj in value if isinstance(value, list) else [value]:
-            yield from _records_from_object(obj, name, number, None)
+            yield from records_from_object(obj, name, number, None)
 
 
-def _records_from_object(obj: Any, path: str, line: int, fallback_span: int | None) -> Iterator[Record]:
+def records_from_object(obj: Any, path: str, line: int, fallback_span: int | None) -> Iterator[Record]:
     if isinstance(obj, dict) and isinstance(obj.get("day_totals"), list):
         created_at = _text(obj.get("created_at"))
         span = span_days(obj.get("report_start_day"), obj.get("report_end_day")) or fallback_span

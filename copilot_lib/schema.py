@@ -140,8 +140,8 @@ REPO_DAILY = (
     *PROVENANCE,
 )
 
-# Child tables: the columns taken from each element of a breakdown; the parent's key
-# columns (scope, entity_id, day and user_id or repo_id) are added in front.
+# Columns of the child tables, taken from each element of a breakdown. The parent's key
+# columns (scope, entity_id, day and user_id or repo_id) are added in front of them.
 COUNTER_COLUMNS = _typed(COUNTERS, INT)
 # Language breakdowns carry the code counters only: GitHub sends no interaction count there.
 CODE_COUNTER_COLUMNS = _typed(COUNTERS[1:], INT)

@@ -90,7 +90,7 @@ class Tables:
     """The tidy tables built from one set of report files.
 
     ``frames`` maps each table name to its DataFrame; every table exists, empty when the
-    files held no such record. ``legacy_records`` holds records of the retired APIs, which
+    files held no such record. ``legacy_records`` contains the records of the retired APIs, which
     :mod:`copilot_lib.legacy` turns into tables.
     """
 
@@ -161,9 +161,10 @@ def _typed_frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> pd.Data
     frame = pd.DataFrame(rows, columns=list(columns))
     for name, dtype in columns.items():
         if dtype.startswith("datetime64[ns, UTC]"):
-            frame[name] = pd.to_datetime(frame[name], utc=True, errors="coerce", format="ISO8601")
+            times = pd.to_datetime(frame[name], utc=True, errors="coerce", format="ISO8601")
+            frame[name] = times.astype(dtype)
         elif dtype == "datetime64[ns]":
-            frame[name] = pd.to_datetime(frame[name], errors="coerce", format="%Y-%m-%d")
+            frame[name] = pd.to_datetime(frame[name], errors="coerce", format="%Y-%m-%d").astype(dtype)
         else:
             frame[name] = frame[name].astype(dtype)
     return frame

@@ -710,15 +710,3 @@ def attribution_share(breakdown_sum: float | None, total: float | None) -> float
     if breakdown_sum is None or total is None or pd.isna(total) or total == 0:
         return None
     return float(breakdown_sum) / float(total)
-
-
-def day_status(days: pd.DatetimeIndex, present: pd.DatetimeIndex, today: date) -> pd.Series:
-    """Classify each day as ``present``, ``settling`` or ``missing``.
-
-    GitHub's data for a day may still change until three full UTC days have passed, so a
-    day newer than that is ``settling`` whether or not a record exists.
-    """
-    settled_before = pd.Timestamp(today) - pd.Timedelta(days=3)
-    status = np.where(days.isin(present), "present", "missing")
-    status = np.where(days > settled_before, "settling", status)
-    return pd.Series(status, index=days, name="status")

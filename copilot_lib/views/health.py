@@ -9,18 +9,21 @@ import numpy as np
 import pandas as pd
 
 from copilot_lib import metrics
+from copilot_lib.health import MISSING, PRESENT, SETTLING, SETTLING_DAYS
 from copilot_lib.tables import Tables
 from copilot_lib.views.breakdowns import breakdown_days
 from copilot_lib.views.filters import Filters
 from copilot_lib.views.result import NO_DATA, ViewResult
 from copilot_lib.views.selection import Selection, daily_totals, resolve
 
-# (breakdown kind, dimension, counter) whose ``unknown`` share and attribution are shown.
+# (breakdown kind, dimension) whose ``unknown`` share and attribution are shown, as in
+# copilot_lib.health; both use code generations, the one counter every breakdown carries.
 BREAKDOWNS = (
-    ("by_feature", "feature", metrics.INTERACTIONS),
-    ("by_ide", "ide", metrics.INTERACTIONS),
-    ("by_language_feature", "language", metrics.GENERATIONS),
-    ("by_model_feature", "model", metrics.INTERACTIONS),
+    ("by_ide", "ide"),
+    ("by_feature", "feature"),
+    ("by_language_feature", "language"),
+    ("by_language_model", "language"),
+    ("by_model_feature", "model"),
 )
 
 
@@ -46,9 +49,9 @@ def _days(selection: Selection, today: date) -> pd.DataFrame:
     pad = len(calendar) - len(codes)
     entity = np.concatenate([entity, np.zeros(pad, dtype=bool)])
     users = np.concatenate([users, np.zeros(pad, dtype=bool)])
-    present = calendar[entity | users]
-    status = metrics.day_status(calendar, present, today)
-    frame = pd.DataFrame({"day": calendar, "status": status.to_numpy(), "entity_record": entity, "user_rows": users})
+    age = (pd.Timestamp(today) - calendar).days.to_numpy()
+    status = np.where(age <= SETTLING_DAYS, SETTLING, np.where(entity | users, PRESENT, MISSING))
+    frame = pd.DataFrame({"day": calendar, "status": status, "entity_record": entity, "user_rows": users})
     if selection.filters.exclude_weekends:
         frame = frame.loc[frame["day"].dt.day_of_week < 5]
     return frame.reset_index(drop=True)
@@ -57,12 +60,14 @@ def _days(selection: Selection, today: date) -> pd.DataFrame:
 def _breakdown_health(tables: Tables, selection: Selection) -> tuple[pd.DataFrame, pd.DataFrame]:
     totals = daily_totals(selection)
     unknown_rows, attribution_rows = [], []
-    for kind, dimension, counter in BREAKDOWNS:
+    counter = metrics.GENERATIONS
+    for kind, dimension in BREAKDOWNS:
         days = breakdown_days(tables, selection, kind, (dimension,), (counter,))
         if days is None or days.empty:
             continue
         share = metrics.unknown_share(days, dimension, counter)
-        unknown_rows.append({"dimension": dimension, "counter": counter, "unknown_share": share})
+        if kind != "by_language_model":  # its language share repeats by_language_feature's
+            unknown_rows.append({"dimension": dimension, "counter": counter, "unknown_share": share})
         total = totals[counter].sum(min_count=1)
         attributed = metrics.attribution_share(float(days[counter].sum()), None if pd.isna(total) else float(total))
         attribution_rows.append({"breakdown": f"totals_{kind}", "counter": counter, "attributed_share": attributed})
@@ -72,10 +77,12 @@ def _breakdown_health(tables: Tables, selection: Selection) -> tuple[pd.DataFram
 def health(tables: Tables, filters: Filters, today: date | None = None) -> HealthView:
     """Describe how complete and attributable the data in the range is.
 
-    A day is ``settling`` until three full UTC days have passed (``today`` defaults to the
-    current UTC day). The unknown share is the part of a breakdown's counter filed under
-    ``unknown``; the attributed share is the breakdown's sum over the totals, which can be
-    below 1 because server-side telemetry finds activity client telemetry cannot attribute.
+    A day is ``settling`` while fewer than three full UTC days have passed since it ended,
+    as in copilot_lib.health (``today`` defaults to the current UTC day). The unknown share
+    is the part of a breakdown's code generations filed under ``unknown``; the attributed
+    share is the breakdown's sum over the totals, which can be below 1 because server-side
+    telemetry finds activity client telemetry cannot attribute. Model breakdowns cover chat
+    and agent only, so their attributed share is below 1 by design.
     ``hide_unknown`` does not apply here.
     """
     selection = resolve(tables, replace(filters, hide_unknown=False))

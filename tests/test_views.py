@@ -561,3 +561,41 @@ def test_fast_generator_matches_table_schema(demo_tables: Tables) -> None:
         assert fast[name]["day"].dtype == demo_tables[name]["day"].dtype
     for name, view in VIEWS.items():
         assert view(fast, Filters(grain="week")).missing is None, name
+
+
+def test_health_agrees_with_health_module(demo_tables: Tables) -> None:
+    from copilot_lib import health as health_module
+
+    today = END + timedelta(days=2)
+    report = health_module.health_report(demo_tables, today=today)
+    result = health(demo_tables, Filters(), today=today)
+    counts = result.status_counts.set_index("status")["days"]
+    assert counts.get("present", 0) == report["days_present"]
+    assert counts.get("settling", 0) == report["days_settling"]
+    shares = result.unknown_shares.set_index("dimension")["unknown_share"]
+    for dimension, expected in report["unknown_share"].items():
+        assert shares[dimension] == pytest.approx(expected), dimension
+    attributed = result.attribution.set_index("breakdown")["attributed_share"]
+    for child, expected in report["attributed_share"].items():
+        assert attributed[f"totals_{child}"] == pytest.approx(expected), child
+
+
+def test_users_table_follows_team_filter() -> None:
+    ide_rows = keyed(
+        [
+            {"day": day(0), "user_id": 1, "ide": "vscode", metrics.INTERACTIONS: 10},
+            {"day": day(0), "user_id": 3, "ide": "unknown", metrics.INTERACTIONS: 40},
+            {"day": day(0), "user_id": 3, "ide": "jetbrains", metrics.INTERACTIONS: 1},
+        ],
+        ("user_id", metrics.INTERACTIONS),
+    )
+    tables = team_tables()
+    tables.frames["user_by_ide"] = ide_rows
+    everyone = users(tables, Filters()).table.set_index("user_id")
+    assert set(everyone.index) == {1, 2, 3}
+    assert everyone.loc[3, "top_ide"] == "unknown"
+    assert users(tables, Filters(hide_unknown=True)).table.set_index("user_id").loc[3, "top_ide"] == "jetbrains"
+    team_b = users(tables, Filters(teams=("b",))).table.set_index("user_id")
+    assert set(team_b.index) == {1, 2}
+    assert team_b.loc[2, metrics.INTERACTIONS] == 2
+    assert team_b.loc[1, "top_ide"] == "vscode"

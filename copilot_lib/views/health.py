@@ -12,18 +12,21 @@ from copilot_lib import metrics
 from copilot_lib.health import MISSING, PRESENT, SETTLING, SETTLING_DAYS
 from copilot_lib.tables import Tables
 from copilot_lib.views.breakdowns import breakdown_days
+from copilot_lib.views.dimensions import ALL_COUNTERS, CODE_COUNTERS
 from copilot_lib.views.filters import Filters
 from copilot_lib.views.result import NO_DATA, ViewResult
 from copilot_lib.views.selection import Selection, daily_totals, resolve
 
-# (breakdown kind, dimension) whose ``unknown`` share and attribution are shown, as in
-# copilot_lib.health; both use code generations, the one counter every breakdown carries.
+# (breakdown kind, its dimensions and counters, the dimension checked) whose ``unknown``
+# share and attribution are shown, as in copilot_lib.health; both use code generations,
+# the one counter every breakdown carries. The dimensions and counters match the breakdown
+# views, so all share one coded copy of each table.
 BREAKDOWNS = (
-    ("by_ide", "ide"),
-    ("by_feature", "feature"),
-    ("by_language_feature", "language"),
-    ("by_language_model", "language"),
-    ("by_model_feature", "model"),
+    ("by_ide", ("ide",), ALL_COUNTERS, "ide"),
+    ("by_feature", ("feature",), ALL_COUNTERS, "feature"),
+    ("by_language_feature", ("language", "feature"), CODE_COUNTERS, "language"),
+    ("by_language_model", ("language", "model"), CODE_COUNTERS, "language"),
+    ("by_model_feature", ("model", "feature"), ALL_COUNTERS, "model"),
 )
 
 
@@ -61,8 +64,8 @@ def _breakdown_health(tables: Tables, selection: Selection) -> tuple[pd.DataFram
     totals = daily_totals(selection)
     unknown_rows, attribution_rows = [], []
     counter = metrics.GENERATIONS
-    for kind, dimension in BREAKDOWNS:
-        days = breakdown_days(tables, selection, kind, (dimension,), (counter,))
+    for kind, dims, counters, dimension in BREAKDOWNS:
+        days = breakdown_days(tables, selection, kind, dims, counters)
         if days is None or days.empty:
             continue
         share = metrics.unknown_share(days, dimension, counter)

@@ -132,7 +132,7 @@ def generate_tables_fast(users: int = 10_000, days: int = 365, seed: int = 7, en
     ide = rng.choice(len(IDES), users, p=IDE_WEIGHTS)
     weekend = calendar.day_of_week >= 5
 
-    # One user-day row when a user is active, plus a few all-zero rows GitHub sees server-side.
+    # One user-day row when a user is active, plus a few all-zero rows GitHub detects server-side.
     chance = activity[None, :] * np.where(weekend, 0.25, 1.0)[:, None]
     draw = rng.random((days, users), dtype=np.float32)
     active = draw < chance

@@ -399,7 +399,7 @@ def test_team_filter_restricts_other_views() -> None:
     assert overview(tables, Filters(teams=("b",))).source == "users"
 
 
-def test_team_filter_without_team_report_is_ignored_with_note() -> None:
+def test_team_filter_ignored_without_report() -> None:
     tables = make_tables([user_row(0, 1, interactions=5)])
     result = overview(tables, Filters(teams=("a",)))
     assert result.kpi("interactions").value == 5

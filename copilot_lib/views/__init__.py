@@ -2,7 +2,7 @@
 
 Each view function takes ``(tables, filters)`` and returns a result whose DataFrames are
 ready to chart and tabulate. A result with ``missing`` set has nothing to show, and the
-sentence says what is missing and how to get it; view functions do not raise on empty or
+sentence states what is missing and how to get it; view functions do not raise on empty or
 partial data. The first call on a ``Tables`` object builds compact per-load structures
 (see ``prepare``); later calls reuse them, so a control change is cheap.
 """
@@ -50,7 +50,7 @@ VIEWS: dict[str, Callable[[Tables, Filters], ViewResult]] = {
 
 
 def entity_options(tables: Tables) -> list[tuple[str, str]]:
-    """Return the (scope, entity id) pairs the data holds, for the scope control."""
+    """Return the (scope, entity id) pairs the data contains, for the scope control."""
     return list(prepare(tables).entities)
 
 

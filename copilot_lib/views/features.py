@@ -27,7 +27,7 @@ FEATURE_LABELS = {
     "chat_inline": "Chat: inline",
     "agent_edit": "Agent edits",
 }
-# User flags and what each says a user did that day.
+# User flags and what each records a user did that day.
 SURFACES = {
     "used_chat": "Chat",
     "used_agent": "Agent",

@@ -10,8 +10,8 @@ from copilot_lib.metrics import GRAINS
 
 # List prices in US dollars per seat and month, by the seats API's ``plan_type``. Business
 # is $19 (GitHub's plans page as quoted in GitHub community discussion #195495, 2026).
-# NOTE: the Enterprise price of $39 is GitHub's long-standing list price but was not checked
-# against a current GitHub page here; pass ``price_per_seat`` when your contract differs.
+# NOTE: the Enterprise price of $39 is GitHub's long-standing list price, not checked against
+# a current GitHub page. Pass ``price_per_seat`` when your contract differs.
 DEFAULT_SEAT_PRICES = {"business": 19.0, "enterprise": 39.0}
 DEFAULT_SEAT_THRESHOLD_DAYS = 30
 

@@ -82,7 +82,7 @@ def health(tables: Tables, filters: Filters, today: date | None = None) -> Healt
 
     A day is ``settling`` while fewer than three full UTC days have passed since it ended,
     as in copilot_lib.health (``today`` defaults to the current UTC day). The unknown share
-    is the part of a breakdown's code generations filed under ``unknown``; the attributed
+    is the part of a breakdown's code generations filed under ``unknown``. The attributed
     share is the breakdown's sum over the totals, which can be below 1 because server-side
     telemetry finds activity client telemetry cannot attribute. Model breakdowns cover chat
     and agent only, so their attributed share is below 1 by design.

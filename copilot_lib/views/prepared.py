@@ -297,8 +297,8 @@ def build(tables: Tables) -> Prepared:
     )
     prepared.user_present = (present > 0).reshape(len(entities), len(calendar))
     prepared.activity = _activity(prepared)
-    # Per-day sums above keep NaN for counters no row reported; the row arrays read them as
-    # 0 from here on, so per-user and per-team sums need no NaN handling.
+    # The per-day sums above keep NaN for counters that no row reported. From here on the
+    # row arrays read them as 0, so per-user and per-team sums need no NaN handling.
     for name in COUNTERS:
         np.nan_to_num(rows.counters[name], copy=False)
     np.nan_to_num(rows.ai_credits_used, copy=False)

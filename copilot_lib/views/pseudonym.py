@@ -22,6 +22,8 @@ DEFAULT_SALT_FILE = Path("~/.local/share/copilot-dashboard/pseudonym-salt")
 ALIAS_HEX_DIGITS = 8
 
 _salt: bytes | None = None
+# Aliases already computed with the current salt, by user id.
+_aliases: dict[int, str] = {}
 
 
 def salt() -> bytes:
@@ -33,6 +35,7 @@ def salt() -> bytes:
     global _salt
     if _salt is not None:
         return _salt
+    _aliases.clear()
     configured = setting(None, ENV_PSEUDONYM_SALT)
     if configured:
         _salt = configured.encode()
@@ -52,19 +55,22 @@ def salt() -> bytes:
 
 def alias(user_id: int) -> str:
     """Return the alias of a user: ``user-`` and the first hex digits of an HMAC of the id."""
-    digest = hmac.new(salt(), str(int(user_id)).encode(), hashlib.sha256).hexdigest()
-    return f"user-{digest[:ALIAS_HEX_DIGITS]}"
+    key = salt()
+    cached = _aliases.get(int(user_id))
+    if cached is not None:
+        return cached
+    digest = hmac.new(key, str(int(user_id)).encode(), hashlib.sha256).hexdigest()
+    name = f"user-{digest[:ALIAS_HEX_DIGITS]}"
+    _aliases[int(user_id)] = name
+    return name
 
 
 def alias_logins(user_ids: pd.Series, logins: pd.Series) -> pd.Series:
     """Return aliases in place of logins; a row without a user id gets ``user-unknown``."""
-    cache: dict[int, str] = {}
     values = []
     for user_id in user_ids.tolist():
         if user_id is None or user_id is pd.NA or (isinstance(user_id, float) and user_id != user_id):
             values.append("user-unknown")
-            continue
-        if user_id not in cache:
-            cache[user_id] = alias(user_id)
-        values.append(cache[user_id])
+        else:
+            values.append(alias(user_id))
     return pd.Series(values, index=logins.index, dtype="string", name=logins.name)

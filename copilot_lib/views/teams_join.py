@@ -26,7 +26,7 @@ class TeamRows:
     A pair numbers one (entity, team, user) combination; ``pair_team`` and ``pair_entity``
     map it to its team and entity codes. ``members[p, d]`` is True when pair ``p`` had a
     membership row on day ``d`` and ``active[p, d]`` when that member was also active, so
-    distinct members over any days are an ``any`` over columns. ``sums`` holds an entity x
+    distinct members over any days are an ``any`` over columns. ``sums`` contains an entity x
     team x day array per counter (NaN where no member had a row), ``unattributed`` an
     entity x day matrix per counter for users in no team, and ``attributed`` marks the
     user-day rows whose user was in at least one reported team that day. ``team`` and

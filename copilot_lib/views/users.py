@@ -189,7 +189,7 @@ def users(tables: Tables, filters: Filters) -> UsersView:
 
     ``active_days`` counts days with interactions; users GitHub saw only through
     server-side telemetry appear with zero active days. With ``filters.pseudonymise`` the
-    login column holds stable aliases instead of logins.
+    login column contains stable aliases instead of logins.
     """
     selection = resolve(tables, filters)
     if selection.prepared.days == 0:

@@ -599,3 +599,12 @@ def test_users_table_follows_team_filter() -> None:
     assert set(team_b.index) == {1, 2}
     assert team_b.loc[2, metrics.INTERACTIONS] == 2
     assert team_b.loc[1, "top_ide"] == "vscode"
+
+
+def test_control_options(demo_tables: Tables) -> None:
+    from copilot_lib.views import date_bounds, entity_options, team_options
+
+    assert date_bounds(demo_tables) == (END - timedelta(days=59), END)
+    assert date_bounds(Tables()) == (None, None)
+    assert entity_options(demo_tables) == [("organization", demo.DEMO_ORG_ID)]
+    assert team_options(demo_tables) == ["data", "mobile", "payments", "platform", "web"]

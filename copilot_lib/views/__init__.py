@@ -10,6 +10,7 @@ partial data. The first call on a ``Tables`` object builds compact per-load stru
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from copilot_lib.tables import Tables
 from copilot_lib.views.dimensions import (
@@ -54,6 +55,14 @@ def entity_options(tables: Tables) -> list[tuple[str, str]]:
     return list(prepare(tables).entities)
 
 
+def date_bounds(tables: Tables) -> tuple[date | None, date | None]:
+    """Return the first and last day any table covers, for the date-range control."""
+    prepared = prepare(tables)
+    if prepared.days == 0:
+        return None, None
+    return prepared.calendar[0].date(), prepared.calendar[-1].date()
+
+
 def team_options(tables: Tables) -> list[str]:
     """Return the team slugs the user-teams report names, for the team control."""
     rows = team_rows(tables, prepare(tables))
@@ -83,6 +92,7 @@ __all__ = [
     "ViewResult",
     "alias",
     "alias_logins",
+    "date_bounds",
     "entity_options",
     "features",
     "health",

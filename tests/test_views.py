@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from copilot_lib import demo, metrics
+from copilot_lib import demo, demo_scale, metrics
 from copilot_lib.demo_scale import generate_tables_fast
 from copilot_lib.tables import Tables, load_folder
 from copilot_lib.views import (
@@ -608,3 +608,25 @@ def test_control_options(demo_tables: Tables) -> None:
     assert date_bounds(Tables()) == (None, None)
     assert entity_options(demo_tables) == [("organization", demo.DEMO_ORG_ID)]
     assert team_options(demo_tables) == ["data", "mobile", "payments", "platform", "web"]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(),
+        Filters(since=END - timedelta(days=100), until=END - timedelta(days=3)),
+        Filters(since=END - timedelta(days=77), exclude_weekends=True, hide_unknown=True),
+        Filters(entity=demo_scale.ORG_ID, grain="month"),
+    ],
+)
+def test_users_block_sums_match_rows(filters: Filters, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    users_module = importlib.import_module("copilot_lib.views.users")
+
+    tables = generate_tables_fast(users=120, days=130, seed=3, end=END)
+    from_blocks = users(tables, filters).table
+    monkeypatch.setattr(users_module, "BLOCK_DAYS", 10_000)
+    from_rows = users(generate_tables_fast(users=120, days=130, seed=3, end=END), filters).table
+    assert len(from_blocks) > 50
+    pd.testing.assert_frame_equal(from_blocks, from_rows, check_exact=False, rtol=1e-9)

@@ -90,16 +90,12 @@ def _totals(rows: TeamRows, chosen: list[int], selection: Selection) -> pd.DataF
 
 def _unattributed(rows: TeamRows, selection: Selection) -> pd.DataFrame:
     """Sum the activity of users in no reported team on each day."""
-    users = selection.prepared.users
     frame = pd.DataFrame({"slug": [metrics.UNATTRIBUTED], "team_id": [None]})
     for name, value in _summed(rows.unattributed, selection, None).items():
         frame[name] = [value]
-    for column, active_only in (("active_users", True), ("members", False)):
-        positions = selection.user_rows(active_only=active_only)
-        alone = positions[~rows.attributed[positions]]
-        seen = np.zeros(selection.prepared.user_count, dtype=bool)
-        seen[users.user[alone]] = True
-        frame[column] = int(seen.sum())
+    for column, grid_name in (("active_users", "active"), ("members", "rows")):
+        grid = rows.unattributed_users[grid_name][selection.entity_mask].any(axis=0)
+        frame[column] = int(grid[selection.days_index].any(axis=0).sum())
     return frame
 
 

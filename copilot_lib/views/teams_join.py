@@ -28,7 +28,8 @@ class TeamRows:
     membership row on day ``d`` and ``active[p, d]`` when that member was also active, so
     distinct members over any days are an ``any`` over columns. ``sums`` contains an entity x
     team x day array per counter (NaN where no member had a row), ``unattributed`` an
-    entity x day matrix per counter for users in no team, and ``attributed`` marks the
+    entity x day matrix per counter for users in no team, ``unattributed_users`` entity x
+    day x user grids of those users (``rows``: any row, ``active``: active), and ``attributed`` marks the
     user-day rows whose user was in at least one reported team that day. ``team`` and
     ``match`` (the user-day row of each membership row, -1 if none) serve the team filter.
     """
@@ -43,6 +44,7 @@ class TeamRows:
     active: np.ndarray
     sums: dict[str, np.ndarray]
     unattributed: dict[str, np.ndarray]
+    unattributed_users: dict[str, np.ndarray]
     attributed: np.ndarray
 
     @property
@@ -95,6 +97,19 @@ def _unattributed_sums(prepared: Prepared, attributed: np.ndarray) -> dict[str, 
     return sums
 
 
+def _unattributed_users(prepared: Prepared, attributed: np.ndarray) -> dict[str, np.ndarray]:
+    """Return entity x day x user grids of users in no team: with any row, and active."""
+    users = prepared.users
+    shape = (max(len(prepared.entities), 1), prepared.days, max(prepared.user_count, 1))
+    alone = ~attributed & (users.entity >= 0) & (users.user >= 0)
+    grids = {}
+    for name, chosen in (("rows", alone), ("active", alone & users.active)):
+        grid = np.zeros(shape, dtype=bool)
+        grid[users.entity[chosen], users.day[chosen], users.user[chosen]] = True
+        grids[name] = grid
+    return grids
+
+
 def _build(frame: pd.DataFrame, prepared: Prepared) -> TeamRows:
     day, entity, user = prepared.codes(frame)
     slug = frame["slug"].astype("string").fillna(frame["team_id"].astype("string"))
@@ -128,6 +143,7 @@ def _build(frame: pd.DataFrame, prepared: Prepared) -> TeamRows:
         active=active_grid,
         sums=_team_day_sums(prepared, entity, team, day, match, len(slugs)),
         unattributed=_unattributed_sums(prepared, attributed),
+        unattributed_users=_unattributed_users(prepared, attributed),
         attributed=attributed,
     )
 

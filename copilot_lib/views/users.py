@@ -241,10 +241,7 @@ def _user_blocks(tables: Tables, prepared: Prepared) -> UserBlocks:
     known = np.flatnonzero((users.entity >= 0) & (users.user >= 0))
     groups = _part_of_day(prepared)[users.day[known]] * count + users.user[known]
     size = parts * count
-    columns = {
-        name: values.reshape(parts, count)
-        for name, values in _row_columns(users, known, groups, size).items()
-    }
+    columns = {name: values.reshape(parts, count) for name, values in _row_columns(users, known, groups, size).items()}
     top = {}
     for column, (table, dims, counters, dimension, counter) in TOP_COLUMNS.items():
         index = _top_index(tables, prepared, table, dims, counters, dimension, counter)

@@ -630,3 +630,15 @@ def test_users_block_sums_match_rows(filters: Filters, monkeypatch: pytest.Monke
     from_rows = users(generate_tables_fast(users=120, days=130, seed=3, end=END), filters).table
     assert len(from_blocks) > 50
     pd.testing.assert_frame_equal(from_blocks, from_rows, check_exact=False, rtol=1e-9)
+
+
+def test_old_client_users_lists_clients_without_lines(demo_tables: Tables, demo_logins: set[str]) -> None:
+    from copilot_lib.views import old_client_users
+
+    table = old_client_users(demo_tables, Filters())
+    assert len(table) > 0
+    assert set(table.columns) == {"user_id", "user_login", "ide", "ide_version", "plugin_version"}
+    for row in table.itertuples():
+        assert lines_reported(row.ide, row.ide_version, row.plugin_version) == "none"
+    aliased = old_client_users(demo_tables, Filters(pseudonymise=True))
+    assert not set(aliased["user_login"]) & demo_logins

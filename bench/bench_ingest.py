@@ -199,12 +199,15 @@ def main() -> None:
             ("parse", "b) orjson parse only, all cores"),
             ("ingest", "c) copilot_lib load_folder"),
         ):
+            load_before = os.getloadavg()[0]
             result = run_phase(name, folder, args.baseline_rows)
             rate = result["records"] / result["seconds"]
+            # Other processes share the cores, and the load average shows how much.
+            load = f"load {load_before:.1f}->{os.getloadavg()[0]:.1f}"
             results[name] = rate
             print(
                 f"{label:<36} {result['records']:>10,.0f} records {result['seconds']:>7.1f} s "
-                f"{rate:>10,.0f} records/s  peak {result['peak_mib']:>7,.0f} MiB"
+                f"{rate:>10,.0f} records/s  peak {result['peak_mib']:>7,.0f} MiB  {load}"
             )
         print(f"c/a = {results['ingest'] / results['naive']:.1f}x (target >= 10x)")
         print(f"c/b = {results['ingest'] / results['parse']:.2f} (target >= 0.5)")

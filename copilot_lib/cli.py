@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import orjson
 
 from copilot_lib import __version__, config
+from copilot_lib.archive_cli import add_archive_parsers
 from copilot_lib.errors import CopilotDashboardError, DataDirError, ReportFormatError
 from copilot_lib.fetch import add_fetch_parser
 
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=_export)
 
     add_fetch_parser(commands)
+    add_archive_parsers(commands)
     return parser
 
 

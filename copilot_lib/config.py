@@ -31,9 +31,20 @@ ENV_APP_INSTALLATION_ID = "GITHUB_APP_INSTALLATION_ID"
 ENV_TOKEN = "GITHUB_TOKEN"  # noqa: S105 (a variable name)
 ENV_API_URL = "GITHUB_API_URL"
 
+# The archiver (the Lambda function and `copilot-dashboard archive`).
+ENV_ARCHIVE_BUCKET = "COPILOT_ARCHIVE_BUCKET"
+ENV_ARCHIVE_PREFIX = "COPILOT_ARCHIVE_PREFIX"
+ENV_ARCHIVE_START = "COPILOT_ARCHIVE_START"
+ENV_ARCHIVE_DAY_BUDGET = "COPILOT_ARCHIVE_DAY_BUDGET"
+ENV_S3_ENDPOINT_URL = "AWS_ENDPOINT_URL_S3"  # read by boto3 itself; named here to document it
+
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_STORE = Path("~/.local/share/copilot-dashboard")
 DEFAULT_PORT = 8866
+# The most days one archive run fetches, so that a run ends within Lambda's 15-minute timeout
+# (an estimate: about 8 GitHub requests per day, at 8 days in flight).
+DEFAULT_ARCHIVE_DAY_BUDGET = 120
+DEFAULT_ARCHIVE_CONCURRENCY = 8
 
 
 def setting(

@@ -35,27 +35,41 @@ def scope_and_entity(data: dict[str, Any]) -> tuple[str | None, str | None]:
     Organisation-scope records carry ``organization_id`` and often ``enterprise_id`` too;
     enterprise-scope records carry only ``enterprise_id``.
     """
-    org = data.get("organization_id")
-    if org is not None and org != "" and not isinstance(org, dict | list | bool):
-        return schema.SCOPE_ORGANIZATION, str(org)
-    enterprise = data.get("enterprise_id")
-    if enterprise is not None and enterprise != "" and not isinstance(enterprise, dict | list | bool):
-        return schema.SCOPE_ENTERPRISE, str(enterprise)
+    org = _id_text(data.get("organization_id"))
+    if org is not None:
+        return schema.SCOPE_ORGANIZATION, org
+    enterprise = _id_text(data.get("enterprise_id"))
+    if enterprise is not None:
+        return schema.SCOPE_ENTERPRISE, enterprise
     return None, None
 
 
+def _id_text(value: Any) -> str | None:
+    """Return an entity id as text: ``"4455667"`` whether sent as a string, int or whole float."""
+    if type(value) is str:
+        return value or None
+    number = as_int(value)
+    return None if number is None else str(number)
+
+
 _DAYS: dict[str, str | None] = {}
+DAY_YEARS = (1900, 2199)
 
 
 def as_day(value: Any) -> str | None:
-    """Return ``YYYY-MM-DD`` for a date or date-time string, or None when it is not one."""
+    """Return ``YYYY-MM-DD`` for a date or date-time string, or None when it is not one.
+
+    Years outside 1900-2199 count as invalid: pandas stores days as nanosecond timestamps,
+    which end in 2262, and no Copilot report predates 2020.
+    """
     if not isinstance(value, str):
         return None
     cached = _DAYS.get(value)
     if cached is not None or value in _DAYS:
         return cached
     try:
-        result: str | None = date.fromisoformat(value[:10]).isoformat()
+        parsed = date.fromisoformat(value[:10])
+        result: str | None = parsed.isoformat() if DAY_YEARS[0] <= parsed.year <= DAY_YEARS[1] else None
     except ValueError:
         result = None
     if len(_DAYS) < 100_000:
@@ -121,6 +135,10 @@ _ACCEPTED = {
     schema.CATEGORY: (pa.string(),),
     schema.DAY: (pa.string(),),
 }
+# pyarrow rejects any other Python type when asked for these types, so they can be built
+# typed in one go. Integer and float columns are inferred first instead, because pyarrow
+# would turn 2.5 into 2 in an integer column and True into 1.0 in a float column.
+_STRICT_KINDS = (schema.TEXT, schema.CATEGORY, schema.DAY, schema.BOOL)
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     schema.INT: as_int,
     schema.FLOAT: as_float,
@@ -136,6 +154,8 @@ def column_array(values: Iterable[Any], kind: str) -> pa.Array:
     values = values if isinstance(values, list | tuple) else list(values)
     target = _ARROW_TYPES[kind]
     try:
+        if kind in _STRICT_KINDS:
+            return pa.array(values, type=target)
         array = pa.array(values)
         if array.type == pa.null() or array.type in _ACCEPTED[kind]:
             return array.cast(target)
@@ -318,6 +338,8 @@ class Flattener:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
         user_id = data.get("user_id")
+        if type(user_id) is not int:
+            user_id = as_int(user_id)
         if scope is None or day is None or user_id is None:
             self._skip(provenance, "user day", "a valid day, a user_id or an organization_id/enterprise_id")
             return
@@ -455,7 +477,8 @@ class Flattener:
     def _add_user_team(self, data: dict[str, Any], provenance: tuple[Any, ...]) -> None:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
-        if scope is None or day is None or data.get("user_id") is None or data.get("team_id") is None:
+        user_id, team_id = as_int(data.get("user_id")), as_int(data.get("team_id"))
+        if scope is None or day is None or user_id is None or team_id is None:
             self._skip(
                 provenance,
                 "user-teams",
@@ -467,9 +490,9 @@ class Flattener:
                 scope,
                 entity,
                 day,
-                data.get("user_id"),
+                user_id,
                 data.get("user_login"),
-                data.get("team_id"),
+                team_id,
                 data.get("slug"),
                 *provenance,
             )
@@ -478,7 +501,8 @@ class Flattener:
     def _add_repo(self, data: dict[str, Any], provenance: tuple[Any, ...]) -> None:
         scope, entity = scope_and_entity(data)
         day = as_day(data.get("day"))
-        if scope is None or day is None or data.get("repo_id") is None:
+        repo_id = as_int(data.get("repo_id"))
+        if scope is None or day is None or repo_id is None:
             self._skip(provenance, "repository", "a valid day, repo_id or organization_id/enterprise_id")
             return
         block = data.get("pull_requests")
@@ -491,7 +515,7 @@ class Flattener:
                 day,
                 data.get("organization_id"),
                 data.get("enterprise_id"),
-                data.get("repo_id"),
+                repo_id,
                 data.get("repo_owner_name"),
                 data.get("repo_name"),
                 data.get("repo_visibility"),

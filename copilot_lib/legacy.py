@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from copilot_lib.tables import Record, RecordKind, Tables, load_folder
+from copilot_lib.tables import Record, RecordKind, Tables, as_day, load_folder
 
 logger = logging.getLogger(__name__)
 
@@ -235,12 +235,7 @@ def _metrics_day(rows: _Rows, data: dict[str, Any], team: str) -> None:
 
 
 def _day(value: Any) -> str | None:
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return pd.Timestamp(value[:10]).date().isoformat()
-    except ValueError:
-        return None
+    return as_day(value)
 
 
 def legacy_tables(records: Iterable[Record]) -> dict[str, pd.DataFrame]:

@@ -87,14 +87,29 @@ def select(tables: Tables, scope: str | None = None, entity_id: str | None = Non
     """Return the tables restricted to one scope and, when given, one entity id."""
     chosen = resolve_scope(tables, scope, entity_id)
     frames = {}
+    changed = False
     for name, frame in tables.frames.items():
-        if "scope" in frame and "entity_id" in frame and chosen is not None:
+        if chosen is not None and "scope" in frame and "entity_id" in frame and _needs_filter(frame, chosen, entity_id):
             mask = frame["scope"] == chosen
             if entity_id is not None:
                 mask &= frame["entity_id"] == str(entity_id)
             frame = frame.loc[mask]
+            changed = True
         frames[name] = frame
-    return replace(tables, frames=frames)
+    return replace(tables, frames=frames) if changed else tables
+
+
+def _needs_filter(frame: pd.DataFrame, scope: str, entity_id: str | None) -> bool:
+    """Return False when every row already belongs to the selection, without scanning rows."""
+    values = {"scope": {scope}, "entity_id": {str(entity_id)} if entity_id is not None else None}
+    for column, allowed in values.items():
+        if allowed is None:
+            continue
+        series = frame[column]
+        present = set(series.cat.categories) if isinstance(series.dtype, pd.CategoricalDtype) else None
+        if present is None or not present <= allowed:
+            return True
+    return False
 
 
 def entity_ids(frame: pd.DataFrame) -> list[str]:
@@ -199,7 +214,7 @@ def adoption_rate(
 ) -> float | None:
     """Return distinct active users in the window divided by assigned seats.
 
-    None when there is no seat listing or it holds no seat. The seat listing is a snapshot
+    None when there is no seat listing or it contains no seat. The seat listing is a snapshot
     of today, so for windows far in the past the ratio uses today's seats.
     """
     seats = assigned_seats(tables)
@@ -215,7 +230,7 @@ def surface_adoption(
     """Return the share of users who used each surface: agent, chat, CLI, cloud agent, review, app.
 
     The numerator is the distinct users whose ``used_*`` flag was true on at least one day
-    of the window; the denominator is the distinct users who were active (interactions
+    of the window. The denominator is the distinct users who were active (interactions
     greater than zero) or used any surface in the window. CLI use counts although GitHub
     keeps it out of the IDE interaction count.
     """

@@ -200,8 +200,15 @@ def read_report_file(path: str | os.PathLike[str], *, file_span: bool = True) ->
     span, unless ``file_span`` is False, in which case its span stays None.
     """
     file_path = Path(path)
-    name = str(file_path)
-    values: Iterable[tuple[int, Any]] = decode_values(_read_bytes(file_path), name)
+    yield from read_report_bytes(_read_bytes(file_path), str(file_path), file_span=file_span)
+
+
+def read_report_bytes(raw: bytes, name: str, *, file_span: bool = True) -> Iterator[Record]:
+    """Yield every record in a report file's uncompressed bytes, as :func:`read_report_file` does.
+
+    ``name`` stands for the file in provenance and messages, e.g. the key of a stored object.
+    """
+    values: Iterable[tuple[int, Any]] = decode_values(raw, name)
     fallback_span = None
     if file_span:
         values = list(values)
@@ -230,6 +237,8 @@ def read_part_values(path: str | os.PathLike[str], start: int, end: int, first_l
             raw = handle.read(end - start)
     except OSError as exc:
         raise ReportFormatError(f"cannot read the file: {exc}", path=name) from exc
+    if start == 0 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
     for number, line_bytes in enumerate(raw.split(b"\n"), start=first_line):
         line_bytes = line_bytes.strip()
         if not line_bytes:

@@ -7,6 +7,7 @@ columns, types, key and source.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterable
@@ -70,6 +71,11 @@ BILLING_SETTINGS = (
     "cli",
     "plan_type",
 )
+BILLING_COLUMNS = {
+    **dict.fromkeys(BILLING_COUNTS, "Int64"),
+    **dict.fromkeys(BILLING_SETTINGS, "string"),
+    "source_file": "string",
+}
 TEAM_COLUMNS = {
     "team_id": "Int64",
     "name": "string",
@@ -100,6 +106,14 @@ class Tables:
     legacy_records: list[Record] = field(default_factory=list)
     seat_totals: list[int] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Tables built elsewhere (a store, a test) may pass only some frames: add the rest
+        # empty, with their columns, so every metric can rely on every table existing.
+        missing = [name for name in _empty_frames() if name not in self.frames]
+        if missing:
+            empty = _empty_frames()
+            self.frames.update({name: empty[name].copy() for name in missing})
+
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
 
@@ -121,6 +135,15 @@ class Tables:
     def has_seats(self) -> bool:
         """Return True when the files held a seat listing."""
         return not self.frames["seats"].empty
+
+
+@functools.cache
+def _empty_frames() -> dict[str, pd.DataFrame]:
+    frames, _, _, _ = assemble([Chunk(Flattener().tables())])
+    frames["seats"] = _typed_frame([], SEAT_COLUMNS)
+    frames["billing"] = _typed_frame([], BILLING_COLUMNS)
+    frames["teams"] = _typed_frame([], TEAM_COLUMNS)
+    return frames
 
 
 def build_tables(records: Iterable[Record]) -> Tables:
@@ -170,6 +193,11 @@ def _typed_frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> pd.Data
     return frame
 
 
+def _timestamp(value: Any) -> str | None:
+    """Return an ISO 8601 date-time string whose day is valid, or None."""
+    return value if isinstance(value, str) and as_day(value) is not None else None
+
+
 def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -201,12 +229,12 @@ def seats_table(records: Iterable[Record]) -> pd.DataFrame:
                 "assigning_team_id": as_int(team.get("id")),
                 "assigning_team_slug": as_text(team.get("slug")),
                 "plan_type": as_text(seat.get("plan_type")),
-                "created_at": as_text(seat.get("created_at")),
-                "updated_at": as_text(seat.get("updated_at")),
+                "created_at": _timestamp(seat.get("created_at")),
+                "updated_at": _timestamp(seat.get("updated_at")),
                 "pending_cancellation_date": as_day(seat.get("pending_cancellation_date")),
-                "last_activity_at": as_text(seat.get("last_activity_at")),
+                "last_activity_at": _timestamp(seat.get("last_activity_at")),
                 "last_activity_editor": as_text(seat.get("last_activity_editor")),
-                "last_authenticated_at": as_text(seat.get("last_authenticated_at")),
+                "last_authenticated_at": _timestamp(seat.get("last_authenticated_at")),
                 "source_file": record.source.path,
             }
             if row["assignee_id"] is None:
@@ -233,12 +261,7 @@ def billing_table(records: Iterable[Record]) -> pd.DataFrame:
         row.update({name: as_text(data.get(name)) for name in BILLING_SETTINGS})
         row["source_file"] = record.source.path
         rows.append(row)
-    columns = {
-        **dict.fromkeys(BILLING_COUNTS, "Int64"),
-        **dict.fromkeys(BILLING_SETTINGS, "string"),
-        "source_file": "string",
-    }
-    return _typed_frame(rows, columns)
+    return _typed_frame(rows, BILLING_COLUMNS)
 
 
 def teams_table(records: Iterable[Record]) -> pd.DataFrame:

@@ -232,3 +232,26 @@ def test_samples_kpis_match_plain_sums():
     result = metrics.kpis(tables)
     assert result.code_generations == generations
     assert result.acceptance_rate == pytest.approx(acceptances / generations)
+
+
+def test_metrics_on_empty_tables():
+    from copilot_lib.health import health_report
+    from copilot_lib.tables import Tables
+
+    tables = Tables()
+    result = metrics.kpis(tables)
+    assert result.unique_active_users is None
+    assert result.acceptance_rate is None
+    assert metrics.daily_series(tables).empty
+    assert metrics.team_metrics(tables)["slug"].tolist() == ["unattributed"]
+    assert health_report(tables)["days_missing"] == 0
+
+
+def test_partial_tables_get_empty_frames(tmp_path):
+    from copilot_lib.tables import Tables
+
+    loaded = load_records(tmp_path, [user("2026-11-01", 1, 2)])
+    partial = Tables(frames={"user_daily": loaded.user_daily})
+    assert partial["user_teams"].empty
+    assert "team_id" in partial["user_teams"].columns
+    assert metrics.kpis(partial).unique_active_users == 1

@@ -30,7 +30,7 @@ scalars = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
-    st.sampled_from(["2026-11-01", "2026-11-01T10:00:00Z", "2026-02-30", "", "unknown", "12"]),
+    st.sampled_from(["2026-11-01", "2026-11-01T10:00:00Z", "2026-02-30", "0001-01-01", "", "unknown", "12"]),
 )
 values = st.recursive(
     scalars,

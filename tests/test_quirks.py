@@ -467,3 +467,27 @@ def test_chat_panel_top_level_fields_counted_once(tmp_path):
         "chat_panel_ask_mode": 3,
     }
     assert len(features) == 2
+
+
+def test_unusable_ids_skip_the_record(tmp_path):
+    tables = load_records(
+        tmp_path,
+        [
+            user("2026-11-01", "not-a-number", 1),
+            user("2026-11-01", 7, 1, org=4455667.0),
+            {"user_id": 1, "day": "2026-11-01", "organization_id": "1", "team_id": "x", "slug": "a"},
+        ],
+    )
+    assert tables.user_daily["user_id"].tolist() == [7]
+    assert tables.user_daily["entity_id"].astype(str).tolist() == ["4455667"]
+    assert tables["user_teams"].empty
+    assert tables.records_skipped == 2
+
+
+def test_days_outside_timestamp_range_skipped(tmp_path):
+    (tmp_path / "seats.json").write_text(json.dumps({"seats": [_seat(1, created_at="0001-01-01T00:00:00Z")]}))
+    (tmp_path / "usage.json").write_text(json.dumps([{"day": "0001-01-01", "total_suggestions_count": 1}]))
+    tables = load_records(tmp_path, [user("0001-01-01", 1, 1), user("2026-11-01", 2, 1)])
+    assert tables.user_daily["user_id"].tolist() == [2]
+    assert pd.isna(tables["seats"]["created_at"].iloc[0])
+    assert load_legacy(tmp_path)["legacy_usage_daily"].empty

@@ -298,3 +298,15 @@ def test_split_keeps_line_numbers(tmp_path):
 def test_empty_counters_block_counts(tmp_path):
     tables = load_records(tmp_path, [user("2026-11-01", 9, totals_by_feature=[{"feature": "x", **counters(1, 2, 1)}])])
     assert tables["user_by_feature"]["code_generation_activity_count"].tolist() == [2]
+
+
+def test_split_file_with_byte_order_mark(tmp_path):
+    path = tmp_path / "users.ndjson"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + b"".join(json.dumps(user("2026-11-01", n, 1)).encode() + b"\n" for n in range(1, 50))
+    )
+    parts = ingest._split(path, path.stat().st_size, 512)
+    records = [
+        record for part, _ in parts for record in read_report_part(part.path, part.start, part.end, part.first_line)
+    ]
+    assert [record.data["user_id"] for record in records] == list(range(1, 50))

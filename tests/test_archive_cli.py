@@ -1,0 +1,293 @@
+"""The archive, backfill and import-legacy commands, against the fake GitHub server and both stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from history_fixtures import *  # noqa: F403 - the fixtures these tests take as arguments
+from history_fixtures import FaultProxy, store_contents
+
+from copilot_lib.cli import main
+from copilot_lib.fake_github import FakeGitHub, Fault
+from copilot_lib.fake_github.samples import make_org_day, make_seats, make_teams, make_user_days, recent_days
+from copilot_lib.fake_github.server import env_for_app
+from copilot_lib.history import Entity, History
+from copilot_lib.history_tables import load_store
+from copilot_lib.store import LocalStore, ObjectStore, S3Store
+
+ORG_ID = 4455667
+DAYS = 8
+ACME = Entity("org", "acme")
+
+
+def _serve(server: FakeGitHub) -> None:
+    org = server.add_org("acme", seats=make_seats(4), teams=make_teams("acme", ORG_ID, ["web"]))
+    for day in recent_days(DAYS, server.clock_today()):
+        rows = make_user_days(ORG_ID, day, 4)
+        server.set_report(org, "users-1-day", rows, day=day)
+        server.set_report(org, "organization-1-day", [make_org_day(ORG_ID, day, rows)], day=day, parts=1)
+        server.set_report(org, "user-teams-1-day", [], day=day, parts=1)
+        server.set_report(org, "repos-1-day", [], day=day, parts=1)
+
+
+@pytest.fixture
+def github_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    with FakeGitHub() as server:
+        _serve(server)
+        key = tmp_path / "app.pem"
+        key.write_text(server.app_private_key_pem)
+        for name in ("GITHUB_ENTERPRISE", "GITHUB_TOKEN", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_SECRET"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env_for_app(server, key, "acme").items():
+            monkeypatch.setenv(name, value)
+        yield server
+
+
+def store_args(store: ObjectStore, request: pytest.FixtureRequest) -> list[str]:
+    if isinstance(store, S3Store):
+        proxy: FaultProxy = request.getfixturevalue("s3_proxy")
+        return ["--store", store.url, "--endpoint-url", proxy.url]
+    assert isinstance(store, LocalStore)
+    return ["--store", str(store.root)]
+
+
+def _range() -> tuple[str, str]:
+    days = recent_days(DAYS)
+    return days[0].isoformat(), days[-1].isoformat()
+
+
+def test_archive_command(
+    github_env: FakeGitHub, store: ObjectStore, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since, _ = _range()
+    assert main(["archive", "--since", since, *store_args(store, request)]) == 0
+
+    output = capsys.readouterr().out
+    assert f"org=acme: {DAYS} days written" in output
+    assert len(History(store).stored_days(ACME)) == DAYS
+    assert len(load_store(store).frames["seats"]) == 4
+
+
+def test_backfill_resumes_after_github_failure(
+    github_env: FakeGitHub, store: ObjectStore, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since, until = _range()
+    arguments = ["backfill", "--since", since, "--until", until, "--no-progress", "--concurrency", "1"]
+    github_env.add_faults("/orgs/acme/copilot/metrics/reports/users-1-day", Fault(status=403, body={"message": "no"}))
+
+    assert main([*arguments, *store_args(store, request)]) == 1
+    captured = capsys.readouterr()
+    assert f"failed {since}" in captured.err
+    assert len(History(store).stored_days(ACME)) == DAYS - 1
+
+    assert main([*arguments, *store_args(store, request)]) == 0
+    assert "1 days written" in capsys.readouterr().out
+    assert len(History(store).stored_days(ACME)) == DAYS
+    assert load_store(store).frames["seats"].empty
+
+
+def test_backfill_killed_then_rerun_converges(github_env: FakeGitHub, tmp_path: Path) -> None:
+    since, until = _range()
+    arguments = ["backfill", "--since", since, "--until", until, "--no-progress", "--concurrency", "1"]
+    reference = LocalStore(tmp_path / "reference")
+    assert main([*arguments, "--store", str(reference.root)]) == 0
+
+    github_env.latency = 0.15
+    killed = LocalStore(tmp_path / "killed")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "copilot_lib.cli", *arguments, "--store", str(killed.root)],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while len(History(killed).stored_days(ACME)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    github_env.latency = 0.0
+
+    stored = History(killed).stored_days(ACME)
+    assert 2 <= len(stored) < DAYS
+    assert main([*arguments, "--store", str(killed.root)]) == 0
+    assert store_contents(killed) == store_contents(reference)
+
+
+def test_two_backfill_processes_at_once(github_env: FakeGitHub, tmp_path: Path) -> None:
+    since, until = _range()
+    arguments = ["backfill", "--since", since, "--until", until, "--no-progress"]
+    reference = LocalStore(tmp_path / "reference")
+    assert main([*arguments, "--store", str(reference.root)]) == 0
+
+    shared = LocalStore(tmp_path / "shared")
+    command = [sys.executable, "-m", "copilot_lib.cli", *arguments, "--store", str(shared.root)]
+    processes = [subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [process.communicate(timeout=120)[0] for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0]
+    assert sorted(f"{DAYS} days written" in output for output in outputs) == [False, True]
+    assert store_contents(shared) == store_contents(reference)
+
+
+def _usage_day(day: str, suggestions: int) -> dict[str, Any]:
+    return {
+        "day": day,
+        "total_suggestions_count": suggestions,
+        "total_acceptances_count": suggestions // 4,
+        "total_lines_suggested": suggestions * 2,
+        "total_lines_accepted": suggestions // 2,
+        "total_active_users": 7,
+        "total_chat_acceptances": 3,
+        "total_chat_turns": 20,
+        "total_active_chat_users": 4,
+        "breakdown": [
+            {
+                "language": "python",
+                "editor": "vscode",
+                "suggestions_count": suggestions,
+                "acceptances_count": suggestions // 4,
+                "lines_suggested": suggestions * 2,
+                "lines_accepted": suggestions // 2,
+                "active_users": 7,
+            },
+        ],
+    }
+
+
+def _metrics_day(day: str, engaged: int) -> dict[str, Any]:
+    return {
+        "date": day,
+        "total_active_users": engaged + 2,
+        "total_engaged_users": engaged,
+        "copilot_ide_code_completions": {
+            "total_engaged_users": engaged,
+            "editors": [
+                {
+                    "name": "vscode",
+                    "total_engaged_users": engaged,
+                    "models": [
+                        {
+                            "name": "default",
+                            "is_custom_model": False,
+                            "custom_model_training_date": None,
+                            "total_engaged_users": engaged,
+                            "languages": [
+                                {
+                                    "name": "python",
+                                    "total_engaged_users": engaged,
+                                    "total_code_suggestions": 40,
+                                    "total_code_acceptances": 10,
+                                    "total_code_lines_suggested": 80,
+                                    "total_code_lines_accepted": 20,
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        },
+        "copilot_ide_chat": {"total_engaged_users": 2},
+        "copilot_dotcom_chat": {"total_engaged_users": 0},
+        "copilot_dotcom_pull_requests": {"total_engaged_users": 0},
+    }
+
+
+@pytest.fixture
+def legacy_files(tmp_path: Path) -> list[Path]:
+    """Hand-made archives of the original tool: a mixed file and a team history, with repeats."""
+    historic = [
+        _usage_day("2024-11-01", 100),
+        _usage_day("2024-11-02", 120),
+        _usage_day("2024-11-02", 125),  # fetched again a week later: the copy read last wins
+        _metrics_day("2025-03-01", 9),
+        _metrics_day("2025-03-02", 11),
+        _metrics_day("2025-03-02", 12),
+    ]
+    teams = [
+        {
+            "team": {"slug": "web", "name": "Web"},
+            "data": [_metrics_day("2025-03-01", 3), _metrics_day("2025-03-01", 3)],
+        },
+        {"team": {"slug": "data", "name": "Data"}, "data": [_metrics_day("2025-03-01", 2)]},
+    ]
+    historic_path = tmp_path / "historic_usage_data.json"
+    historic_path.write_text(json.dumps(historic))
+    teams_path = tmp_path / "teams_history.json"
+    teams_path.write_text(json.dumps(teams))
+    return [historic_path, teams_path]
+
+
+def test_import_legacy(
+    store: ObjectStore, request: pytest.FixtureRequest, legacy_files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["import-legacy", *map(str, legacy_files), "--org", "acme", *store_args(store, request)]
+
+    assert main(arguments) == 0
+    first = json.loads(capsys.readouterr().out)
+    tables = load_store(store)
+
+    usage = tables.frames["legacy_usage_daily"]
+    assert list(usage["day"].dt.strftime("%Y-%m-%d")) == ["2024-11-01", "2024-11-02"]
+    assert list(usage["total_suggestions_count"]) == [100, 125]
+    metrics = tables.frames["legacy_metrics_daily"].sort_values(["team_slug", "day"])
+    keys = list(zip(metrics["team_slug"], metrics["day"].dt.strftime("%Y-%m-%d"), strict=True))
+    assert keys == [("", "2025-03-01"), ("", "2025-03-02"), ("data", "2025-03-01"), ("web", "2025-03-01")]
+    assert (
+        int(
+            metrics[(metrics["team_slug"] == "") & (metrics["day"] == pd.Timestamp("2025-03-02"))][
+                "total_engaged_users"
+            ].iloc[0]
+        )
+        == 12
+    )
+    assert first["written"] > 0
+    assert len(store.list("legacy/org=acme/")) == 2
+
+    assert main(arguments) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["written"] == 0
+    assert second["updated"] == 0
+    assert second["unchanged"] == first["written"]
+
+
+def test_import_legacy_needs_an_entity(
+    legacy_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("GITHUB_ORG", raising=False)
+    monkeypatch.delenv("GITHUB_ENTERPRISE", raising=False)
+    assert main(["import-legacy", str(legacy_files[0]), "--store", str(tmp_path / "s")]) == 1
+    assert "--org or --enterprise" in capsys.readouterr().err
+
+
+def test_archive_fails_on_unreadable_store(
+    github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["archive", "--store", str(blocker / "store")]) == 1
+    assert "cannot" in capsys.readouterr().err
+
+
+def test_rebuild_tables_command(github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    since, _ = _range()
+    store = LocalStore(tmp_path / "store")
+    assert main(["archive", "--since", since, "--store", str(store.root)]) == 0
+    before = store_contents(store)
+    day = recent_days(DAYS)[3]
+    store.put(f"tables/user_daily/org=acme/day={day}/part-0.parquet", b"stale")
+    capsys.readouterr()
+
+    assert main(["rebuild-tables", "--org", "acme", "--no-progress", "--store", str(store.root)]) == 0
+
+    assert f"rebuilt the tables of {DAYS} days" in capsys.readouterr().out
+    assert store_contents(store) == before

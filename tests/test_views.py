@@ -642,3 +642,29 @@ def test_old_client_users_lists_clients_without_lines(demo_tables: Tables, demo_
         assert lines_reported(row.ide, row.ide_version, row.plugin_version) == "none"
     aliased = old_client_users(demo_tables, Filters(pseudonymise=True))
     assert not set(aliased["user_login"]) & demo_logins
+
+
+def test_last_day_counts_skip_weekend_and_dedupe_entities() -> None:
+    rows = [user_row(4, 1, interactions=3), user_row(4, 2, interactions=1), user_row(5, 1, interactions=2)]
+    second_org = keyed([user_row(4, 1, interactions=5)])
+    second_org["entity_id"] = pd.Categorical(["222"])
+    tables = make_tables(rows)
+    tables.frames["user_daily"] = pd.concat([tables.user_daily, second_org], ignore_index=True)
+    entity = keyed(
+        [
+            {"day": day(offset), "daily_active_users": 2, "weekly_active_users": 2, "monthly_active_users": 2}
+            for offset in (4, 5)
+        ],
+        ("daily_active_users", "weekly_active_users", "monthly_active_users"),
+    )
+    other = entity.copy()
+    other["entity_id"] = pd.Categorical(["222"] * len(other))
+    tables.frames["entity_daily"] = pd.concat([entity, other], ignore_index=True)
+    both = overview(tables, Filters(exclude_weekends=True))
+    assert both.kpi("daily_active_users").value == 2
+    assert both.kpi("weekly_active_users").value == 2
+    one = overview(tables, Filters(entity=ORG, exclude_weekends=True))
+    assert one.kpi("daily_active_users").value == 2
+    saturday = overview(tables, Filters(entity=ORG))
+    assert saturday.until == day(5).date()
+    assert saturday.kpi("daily_active_users").value == 2

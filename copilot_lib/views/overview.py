@@ -64,13 +64,21 @@ class OverviewView(ViewResult):
 
 
 def _last_day_counts(selection: Selection) -> dict[str, float | None]:
-    """Return daily, weekly and monthly active users on the window's last day."""
+    """Return daily, weekly and monthly active users on the window's last selected day.
+
+    These are GitHub's trailing calendar windows (1, 7 and 28 days) ending on that day, so
+    excluding weekends only moves the day back to a Friday. GitHub's own counts from the
+    entity record are used for one entity; for several, users in more than one of them
+    would be counted twice, so the counts come from user rows when there are any.
+    """
     prepared = selection.prepared
-    last = selection.last
     empty: dict[str, float | None] = dict.fromkeys(("daily", "weekly", "monthly"))
-    if prepared.days == 0 or last < 0 or last < selection.first:
+    selected = np.flatnonzero(selection.day_mask)
+    if prepared.days == 0 or len(selected) == 0:
         return empty
-    if selection.from_entity:
+    last = int(selected[-1])
+    several = int(prepared.entity_present[selection.entity_mask].any(axis=1).sum()) > 1
+    if selection.from_entity and not (several and prepared.user_count):
         present = prepared.entity_present[selection.entity_mask, last]
         if not present.any():
             return empty
@@ -83,9 +91,9 @@ def _last_day_counts(selection: Selection) -> dict[str, float | None]:
     if not prepared.user_present[selection.entity_mask, last].any():
         return empty
     return {
-        "daily": trailing_active(selection, 1),
-        "weekly": trailing_active(selection, metrics.WEEK_DAYS),
-        "monthly": trailing_active(selection, metrics.MONTH_DAYS),
+        "daily": trailing_active(selection, last, 1),
+        "weekly": trailing_active(selection, last, metrics.WEEK_DAYS),
+        "monthly": trailing_active(selection, last, metrics.MONTH_DAYS),
     }
 
 

@@ -242,11 +242,11 @@ def distinct_active(selection: Selection, flag: str | None = None) -> int | None
     return int(metrics.distinct_users_per_period(grid, np.zeros(1, dtype=np.intp))[0]) if len(grid) else 0
 
 
-def trailing_active(selection: Selection, days: int) -> int | None:
-    """Count distinct active users in the ``days`` calendar days ending on the window's last day."""
+def trailing_active(selection: Selection, last: int, days: int) -> int | None:
+    """Count distinct active users in the ``days`` calendar days ending on day code ``last``."""
     prepared = selection.prepared
-    if prepared.user_count == 0 or selection.last < 0:
+    if prepared.user_count == 0 or last < 0:
         return None
-    first = max(selection.last - days + 1, 0)
-    grid = selection.activity()[first : selection.last + 1]
+    first = max(last - days + 1, 0)
+    grid = selection.activity()[first : last + 1]
     return int(metrics.distinct_users_per_period(grid, np.zeros(1, dtype=np.intp))[0])

@@ -668,3 +668,21 @@ def test_last_day_counts_skip_weekend_and_dedupe_entities() -> None:
     saturday = overview(tables, Filters(entity=ORG))
     assert saturday.until == day(5).date()
     assert saturday.kpi("daily_active_users").value == 2
+
+
+def test_user_rows_only_match_metrics(demo_tables: Tables) -> None:
+    frames = {
+        name: frame.iloc[0:0] if name.startswith("entity") else frame for name, frame in demo_tables.frames.items()
+    }
+    tables = Tables(frames=frames)
+    result = overview(tables, Filters())
+    expected = metrics.kpis(tables)
+    assert result.source == "users"
+    assert result.kpi("interactions").value == expected.interactions
+    assert result.kpi("daily_active_users").value == expected.daily_active_users
+    assert result.kpi("weekly_active_users").value == expected.weekly_active_users
+    assert result.kpi("monthly_active_users").value == expected.monthly_active_users
+    assert result.kpi("acceptance_rate").value == pytest.approx(expected.acceptance_rate)
+    shown = languages(tables, Filters()).totals.set_index("language")[metrics.GENERATIONS].sort_index()
+    reference = metrics.breakdown_totals(tables["user_by_language_feature"], "language")
+    assert shown.tolist() == reference.set_index("language")[metrics.GENERATIONS].sort_index().astype(float).tolist()

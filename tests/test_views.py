@@ -686,3 +686,13 @@ def test_user_rows_only_match_metrics(demo_tables: Tables) -> None:
     shown = languages(tables, Filters()).totals.set_index("language")[metrics.GENERATIONS].sort_index()
     reference = metrics.breakdown_totals(tables["user_by_language_feature"], "language")
     assert shown.tolist() == reference.set_index("language")[metrics.GENERATIONS].sort_index().astype(float).tolist()
+
+
+def test_pull_requests_by_repository_follow_controls(demo_tables: Tables) -> None:
+    since = END - timedelta(days=20)
+    result = pull_requests(demo_tables, Filters(since=since, exclude_weekends=True))
+    rows = demo_tables["repo_daily"]
+    chosen = rows.loc[(rows["day"] >= pd.Timestamp(since)) & (rows["day"].dt.day_of_week < 5)]
+    assert result.by_repository["total_created"].sum() == chosen["total_created"].sum()
+    assert len(result.repository_daily) == len(chosen)
+    assert result.series["total_created"].sum() < demo_tables["entity_pull_requests"]["total_created"].sum()

@@ -11,7 +11,7 @@ from copilot_lib.tables import Tables
 from copilot_lib.views.breakdowns import breakdown_days
 from copilot_lib.views.filters import Filters
 from copilot_lib.views.result import NO_DATA, NO_DATA_IN_RANGE, ViewResult
-from copilot_lib.views.selection import by_period, resolve
+from copilot_lib.views.selection import Selection, by_period, resolve
 
 NO_PULL_REQUESTS = (
     "No pull-request data: GitHub sends it in the pull_requests block of organisation and "
@@ -33,15 +33,17 @@ class PullRequestsView(ViewResult):
     repository_daily: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _repositories(
-    tables: Tables, filters: Filters, since: pd.Timestamp, until: pd.Timestamp
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _repositories(tables: Tables, selection: Selection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sum pull-request counts per repository, and list the repository rows, for the selection."""
     frame = tables.frames.get("repo_daily")
     if frame is None or frame.empty:
         return pd.DataFrame(), pd.DataFrame()
-    rows = frame.loc[(frame["day"] >= since) & (frame["day"] <= until)]
-    if filters.exclude_weekends:
-        rows = rows.loc[rows["day"].dt.day_of_week < 5]
+    prepared = selection.prepared
+    day, entity, _ = prepared.codes(frame)
+    inside = (day >= 0) & (day < prepared.days) & (entity >= 0)
+    keep = inside.copy()
+    keep[inside] = selection.day_mask[day[inside]] & selection.entity_mask[entity[inside]]
+    rows = frame.loc[keep]
     names = ["repo_id", "repo_owner_name", "repo_name"]
     counts = [name for name in PULL_REQUEST_COUNTS if name in rows]
     totals = rows.groupby(names, observed=True, dropna=False)[counts].sum(min_count=1).reset_index()
@@ -61,8 +63,7 @@ def pull_requests(tables: Tables, filters: Filters) -> PullRequestsView:
     if selection.prepared.days == 0:
         return PullRequestsView(missing=NO_DATA)
     counts = breakdown_days(tables, selection, "pull_requests", (), (*PULL_REQUEST_COUNTS, *PULL_REQUEST_MEDIANS))
-    since, until = pd.Timestamp(selection.since), pd.Timestamp(selection.until)
-    by_repository, repository_daily = _repositories(tables, filters, since, until)
+    by_repository, repository_daily = _repositories(tables, selection)
     if (counts is None or counts.empty) and by_repository.empty:
         if counts is None and "repo_daily" not in tables:
             return PullRequestsView(missing=NO_PULL_REQUESTS)

@@ -2,7 +2,7 @@
 
 Each view function takes ``(tables, filters)`` and returns a result whose DataFrames are
 ready to chart and tabulate. A result with ``missing`` set has nothing to show, and the
-sentence states what is missing and how to get it; view functions do not raise on empty or
+sentence states what is missing and how to get it. View functions do not raise on empty or
 partial data. The first call on a ``Tables`` object builds compact per-load structures
 (see ``prepare``); later calls reuse them, so a control change is cheap.
 """
@@ -73,7 +73,7 @@ def warm(tables: Tables) -> None:
     """Build every per-load structure now, so no later control change pays for one.
 
     Without this the first use of a team filter builds the team join and codes the user
-    breakdown tables, which takes seconds at ten thousand users; call it while the
+    breakdown tables, which takes seconds at ten thousand users. Call it while the
     dashboard shows its loading progress.
     """
     teams_found = team_options(tables)

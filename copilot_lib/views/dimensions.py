@@ -134,7 +134,7 @@ def lines_reported(ide: str, ide_version: object, plugin_version: object) -> str
     """Return ``all``, ``some``, ``none`` or ``unknown``: which features report lines for a client.
 
     A client reports lines only when both its IDE and its Copilot extension are at least
-    the minimum versions; an unparsable version or an IDE GitHub lists no minimum for is
+    the minimum versions. An unparsable version or an IDE GitHub lists no minimum for is
     ``unknown``.
     """
     minimum = LOC_MINIMUM_VERSIONS.get(ide)
@@ -199,7 +199,7 @@ def ide_versions(tables: Tables, selection: Selection) -> pd.DataFrame:
     """Count users per IDE, IDE version, plugin and plugin version they last ran in the range.
 
     NOTE: a run of rows on one version counts as overlapping the range when its first and
-    last day do, so a user with a gap in activity across the whole range still counts; the
+    last day do, so a user with a gap in activity across the whole range still counts. The
     weekend control does not apply to versions.
     """
     runs = _version_runs(tables, selection)

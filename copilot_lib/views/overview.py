@@ -68,7 +68,7 @@ def _last_day_counts(selection: Selection) -> dict[str, float | None]:
 
     These are GitHub's trailing calendar windows (1, 7 and 28 days) ending on that day, so
     excluding weekends only moves the day back to a Friday. GitHub's own counts from the
-    entity record are used for one entity; for several, users in more than one of them
+    entity record are used for one entity. For several, users in more than one of them
     would be counted twice, so the counts come from user rows when there are any.
     """
     prepared = selection.prepared

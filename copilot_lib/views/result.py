@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 @dataclass
 class ViewResult:
     """A view's data. When ``missing`` is set the view has nothing to show and the sentence
-    states what is missing and how to get it; ``notes`` are caveats to show next to the data."""
+    states what is missing and how to get it. ``notes`` are caveats to show next to the data."""
 
     missing: str | None = None
     notes: list[str] = field(default_factory=list)

@@ -95,7 +95,7 @@ def _top_index(
 
 
 # Sums per (block of days, weekday or weekend, user) let a long range add up a few dozen
-# blocks instead of millions of rows; only the partial blocks at the ends read rows.
+# blocks instead of millions of rows. Only the partial blocks at the two ends read rows.
 BLOCK_DAYS = 16
 SUM_COLUMNS = ("active_days", *TABLE_COUNTERS, "agent_days", "cli_days", "ai_credits_used", "rows")
 

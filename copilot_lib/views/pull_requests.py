@@ -39,7 +39,11 @@ def _repositories(tables: Tables, selection: Selection) -> tuple[pd.DataFrame, p
     if frame is None or frame.empty:
         return pd.DataFrame(), pd.DataFrame()
     prepared = selection.prepared
-    day, entity, _ = prepared.codes(frame)
+    cached = prepared.cache.get("repo-codes")
+    if not isinstance(cached, tuple):
+        cached = prepared.codes(frame)
+        prepared.cache["repo-codes"] = cached
+    day, entity, _ = cached
     inside = (day >= 0) & (day < prepared.days) & (entity >= 0)
     keep = inside.copy()
     keep[inside] = selection.day_mask[day[inside]] & selection.entity_mask[entity[inside]]

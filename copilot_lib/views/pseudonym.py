@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from copilot_lib.config import setting
+from copilot_lib.config import ENV_PSEUDONYM_SALT, setting
 
 logger = logging.getLogger(__name__)
 
-ENV_PSEUDONYM_SALT = "COPILOT_PSEUDONYM_SALT"  # noqa: S105 (a variable name)
 DEFAULT_SALT_FILE = Path("~/.local/share/copilot-dashboard/pseudonym-salt")
 # Eight hex digits (2**32 values) make a clash between two of 50,000 users unlikely
 # (about a one in four chance that any pair clashes).

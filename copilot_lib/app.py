@@ -26,7 +26,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from copilot_lib import cards, config, demo, metrics, summaries, tabs
+from copilot_lib import config, demo, tabs, views
 from copilot_lib.components import Chart
 from copilot_lib.errors import CopilotDashboardError
 from copilot_lib.tables import Tables, load_folder
@@ -94,41 +94,6 @@ def load_source(environ: Mapping[str, str] | None = None) -> Source:
         )
 
 
-class OverviewView(tabs.ChartsView):
-    """KPI cards with their change against the previous period, and activity over time."""
-
-    def __init__(self) -> None:
-        super().__init__("Overview", tabs.overview_charts())
-        self.kpis = widgets.HTML()
-        self.kpis.add_class("copilot-kpis")
-        self.widget.children = (self.kpis, *self.widget.children)
-
-    def refresh(self, tables: Tables, selection: tabs.Selection) -> None:
-        current = metrics.kpis(tables, selection.since, selection.until)
-        before_since, before_until = summaries.previous_window(selection.since, selection.until)
-        first, _ = metrics.data_range(tables)
-        previous = None
-        if first is not None and before_since >= first:
-            previous = metrics.kpis(tables, before_since, before_until)
-        self.kpis.value = cards.render_kpis(current, previous)
-        super().refresh(tables, selection)
-
-
-def build_views() -> list[tabs.View]:
-    """Return every view, in tab order."""
-    pull_requests, teams = tabs.missing_views()
-    return [
-        OverviewView(),
-        tabs.features_view(),
-        tabs.languages_view(),
-        pull_requests,
-        tabs.SeatsView(),
-        teams,
-        tabs.UsersView(),
-        tabs.HealthView(),
-    ]
-
-
 class Dashboard:
     """The widget tree of the dashboard for one data source.
 
@@ -150,14 +115,14 @@ class Dashboard:
             self.widget = self._error_view(source.error or "no data")
             return
         self.tables = source.tables
-        first, last = metrics.data_range(self.tables)
+        first, last = views.date_bounds(self.tables)
         if first is None or last is None:
             self.widget = self._error_view("the data source holds no day records")
             return
         self.first, self.last = first, last
 
         self._build_controls()
-        self.views = build_views()
+        self.views = tabs.build_views()
         self._stale = set(range(len(self.views)))
         self.tab_widget = widgets.Tab(children=[view.widget for view in self.views])
         self.tab_widget.titles = tuple(view.title for view in self.views)
@@ -215,7 +180,10 @@ class Dashboard:
         )
         for control in controls:
             control.observe(self._on_control, names="value")
-        self.controls = widgets.VBox([range_row, filter_row])
+        scope_row = self._scope_controls()
+        self.scope.observe(self._on_control, names="value")
+        self.teams.observe(self._on_control, names="value")
+        self.controls = widgets.VBox([range_row, filter_row, scope_row])
         self.controls.add_class("copilot-controls")
 
     def _range_controls(self) -> widgets.HBox:
@@ -237,7 +205,7 @@ class Dashboard:
         self.grain = widgets.Dropdown(
             description="Grain",
             options=GRAIN_OPTIONS,
-            value=summaries.GRAIN_DAY,
+            value="day",
             style={"description_width": "initial"},
         )
         self.grain.add_class("copilot-grain")
@@ -251,6 +219,30 @@ class Dashboard:
             [self.grain, self.weekdays_only, self.hide_unknown, self.pseudonymise],
             layout=CONTROL_ROW,
         )
+
+    def _scope_controls(self) -> widgets.HBox:
+        style = {"description_width": "initial"}
+        self.scope = widgets.Dropdown(
+            description="Scope", options=scope_options(self.tables), value=(None, None), style=style
+        )
+        self.scope.add_class("copilot-scope")
+        team_names = views.team_options(self.tables)
+        self.teams = widgets.SelectMultiple(
+            description="Teams",
+            options=team_names,
+            value=(),
+            rows=min(max(len(team_names), 2), 6),
+            disabled=not team_names,
+            style=style,
+        )
+        self.teams.add_class("copilot-teams")
+        hint = (
+            "No team selected: every user counts. Pick one team, or several with Ctrl or Shift."
+            if team_names
+            else "No user-teams report is loaded, so no team can be selected."
+        )
+        self.teams_hint = widgets.HTML(f'<p class="copilot-hint">{html.escape(hint)}</p>')
+        return widgets.HBox([self.scope, self.teams, self.teams_hint], layout=CONTROL_ROW)
 
     def charts(self) -> dict[str, Chart]:
         """Return every chart of every view, by name."""
@@ -275,9 +267,12 @@ class Dashboard:
             self._updating = False
         self.refresh()
 
-    def _on_control(self, _change: Mapping[str, Any]) -> None:
-        if not self._updating:
-            self.refresh()
+    def _on_control(self, change: Mapping[str, Any]) -> None:
+        if self._updating:
+            return
+        # Every tab holds logins in its tables, so hiding them redraws every tab now
+        # rather than leaving real logins on the page until a tab is next selected.
+        self.refresh(every_view=change.get("owner") is self.pseudonymise)
 
     def _on_tab(self, change: Mapping[str, Any]) -> None:
         index = change["new"]
@@ -295,22 +290,32 @@ class Dashboard:
             self.status.value = f'<p role="status">{message}</p>'
             return None
         self.status.value = ""
-        return tabs.Selection(
+        scope, entity = self.scope.value
+        filters = views.Filters(
             since=since,
             until=until,
-            today=self.today,
             grain=self.grain.value,
-            weekdays_only=self.weekdays_only.value,
+            exclude_weekends=self.weekdays_only.value,
             hide_unknown=self.hide_unknown.value,
+            scope=scope,
+            entity=entity,
+            teams=tuple(self.teams.value),
             pseudonymise=self.pseudonymise.value,
-            colors=self.theme.colors,
         )
+        return tabs.Selection(filters=filters, today=self.today, colors=self.theme.colors)
 
-    def refresh(self) -> None:
-        """Redraw the selected view now and mark the others for redrawing when selected."""
+    def refresh(self, every_view: bool = False) -> None:
+        """Redraw the selected view now and mark the others for redrawing when selected.
+
+        With ``every_view`` every view is redrawn now.
+        """
         if self.selection() is None:
             return
         self._stale = set(range(len(self.views)))
+        if every_view:
+            for index in range(len(self.views)):
+                self._refresh_view(index)
+            return
         self._refresh_view(self.tab_widget.selected_index or 0)
 
     def _refresh_view(self, index: int) -> None:
@@ -319,6 +324,29 @@ class Dashboard:
             return
         self.views[index].refresh(self.tables, selection)
         self._stale.discard(index)
+
+
+SCOPE_NAMES = {"organization": ("organisation", "All organisations"), "enterprise": ("enterprise", "All enterprises")}
+
+
+def scope_options(tables: Tables) -> list[tuple[str, tuple[str | None, str | None]]]:
+    """Return the scope control's (label, (scope, entity)) options for the loaded data.
+
+    The first option leaves the choice to the views: enterprise totals when the data has
+    enterprise records, else every organisation. Each scope present gets an "all" option
+    when it has more than one entity, and each entity its own option.
+    """
+    options: list[tuple[str, tuple[str | None, str | None]]] = [
+        ("Default: enterprise when present, else all organisations", (None, None))
+    ]
+    entities = views.entity_options(tables)
+    for scope in ("enterprise", "organization"):
+        ids = [entity for kind, entity in entities if kind == scope]
+        noun, everything = SCOPE_NAMES[scope]
+        if len(ids) > 1:
+            options.append((everything, (scope, None)))
+        options.extend((f"{noun.capitalize()} {entity}", (scope, entity)) for entity in ids)
+    return options
 
 
 def _in_kernel() -> bool:

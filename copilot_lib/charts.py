@@ -91,18 +91,19 @@ def active_users_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE) -
     return _layout(figure, "Active users", y_title="Users", empty=empty)
 
 
-def activity_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE) -> go.Figure:
+def activity_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE, x: str = "day") -> go.Figure:
     """Draw code generations and acceptances as bars, and the acceptance rate as a line.
 
-    ``series`` is :func:`copilot_lib.metrics.daily_series` output. The rate uses a second
-    y axis in percent; a day without generations has no rate and leaves a gap.
+    ``series`` has one row per day or period in column ``x``, with code generations,
+    acceptances and ``acceptance_rate``. The rate uses a second y axis in percent; a period
+    without generations has no rate and leaves a gap.
     """
     figure = go.Figure()
     bars = ((GENERATIONS, "Code generations"), (ACCEPTANCES, "Code acceptances"))
     for index, (column, label) in enumerate(bars):
         figure.add_trace(
             go.Bar(
-                x=series["day"],
+                x=series[x],
                 y=_values(series[column]),
                 name=label,
                 marker={
@@ -114,7 +115,7 @@ def activity_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE) -> go
         )
     figure.add_trace(
         go.Scatter(
-            x=series["day"],
+            x=series[x],
             y=_values(series["acceptance_rate"]) * 100,
             name="Acceptance rate (%)",
             mode="lines+markers",
@@ -146,31 +147,35 @@ def activity_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE) -> go
     return figure
 
 
+BREAKDOWN_BARS = (
+    (INTERACTIONS, "Interactions"),
+    (GENERATIONS, "Code generations"),
+    (ACCEPTANCES, "Code acceptances"),
+)
+
+
 def breakdown_figure(
     totals: pd.DataFrame,
     dimension: str,
     title: str,
     colors: Sequence[str] = PALETTE,
     top: int = TOP_CATEGORIES,
+    bars: Sequence[tuple[str, str]] = BREAKDOWN_BARS,
 ) -> go.Figure:
-    """Draw interactions and code generations and acceptances per value of ``dimension``.
+    """Draw one bar per (column, label) in ``bars`` for each value of ``dimension``.
 
-    ``totals`` is :func:`copilot_lib.metrics.breakdown_totals` output. The ``top`` values with
-    the most activity are drawn, largest at the top; the title says when some are left out.
+    ``totals`` has one row per value of ``dimension``. The ``top`` values with the most
+    activity (the sum of the drawn columns) are drawn, largest at the top; the title says
+    when some are left out.
     """
     ranked = totals.copy()
     if not ranked.empty:
-        present = [name for name in (INTERACTIONS, GENERATIONS, ACCEPTANCES) if name in ranked]
+        present = [name for name, _label in bars if name in ranked]
         ranked["_activity"] = ranked[present].fillna(0).sum(axis=1) if present else 0
         ranked = ranked.sort_values("_activity", ascending=False, kind="stable")
     shown = ranked.head(top).iloc[::-1]
     labels = shown[dimension].astype(str).tolist() if dimension in shown else []
     figure = go.Figure()
-    bars = (
-        (INTERACTIONS, "Interactions"),
-        (GENERATIONS, "Code generations"),
-        (ACCEPTANCES, "Code acceptances"),
-    )
     for index, (column, label) in enumerate(bars):
         values = _values(shown[column]) if column in shown else np.full(len(labels), np.nan)
         figure.add_trace(
@@ -197,3 +202,62 @@ def breakdown_figure(
     )
     figure.update_xaxes(title_text="Count", rangemode="tozero")
     return figure
+
+
+def lines_figure(
+    frame: pd.DataFrame,
+    x: str,
+    lines: Sequence[tuple[str, str]],
+    title: str,
+    y_title: str,
+    colors: Sequence[str] = PALETTE,
+) -> go.Figure:
+    """Draw one line per (column, label) in ``lines`` against ``x``; missing values are gaps.
+
+    A column absent from ``frame`` is drawn as an empty line, so the legend stays the same.
+    """
+    figure = go.Figure()
+    for index, (column, label) in enumerate(lines):
+        values = _values(frame[column]) if column in frame else np.full(len(frame), np.nan)
+        figure.add_trace(
+            go.Scatter(
+                x=frame[x] if x in frame else [],
+                y=values,
+                name=label,
+                mode="lines+markers",
+                connectgaps=False,
+                line={"color": colors[index % len(colors)], "dash": DASHES[index % len(DASHES)], "width": 2},
+                marker={"symbol": MARKERS[index % len(MARKERS)], "size": 5},
+                hovertemplate="%{y:,.1f}",
+            )
+        )
+    present = [column for column, _label in lines if column in frame]
+    empty = frame.empty or not present or frame[present].isna().all().all()
+    return _layout(figure, title, y_title=y_title, empty=empty)
+
+
+def grouped_lines_figure(
+    frame: pd.DataFrame,
+    x: str,
+    group: str,
+    value: str,
+    title: str,
+    y_title: str,
+    colors: Sequence[str] = PALETTE,
+    top: int = TOP_CATEGORIES,
+) -> go.Figure:
+    """Draw ``value`` against ``x`` as one line per value of ``group`` (teams, features).
+
+    The ``top`` groups with the largest total are drawn; the title says when some are left out.
+    """
+    if frame.empty or value not in frame:
+        return lines_figure(frame, x, [], title, y_title, colors)
+    ranked = frame.groupby(group, observed=True)[value].sum().sort_values(ascending=False, kind="stable")
+    shown = [str(name) for name in ranked.index[:top]]
+    wide = frame.assign(**{group: frame[group].astype(str)}).pivot_table(
+        index=x, columns=group, values=value, aggfunc="sum", dropna=False
+    )
+    wide = wide.reindex(columns=shown).reset_index()
+    if len(ranked) > top:
+        title = f"{title} (top {top} of {len(ranked)})"
+    return lines_figure(wide, x, [(name, name) for name in shown], title, y_title, colors)

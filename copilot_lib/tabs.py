@@ -1,37 +1,47 @@
 """The dashboard's tabs: each builds its widgets once and redraws on :meth:`View.refresh`.
 
-A view receives the current :class:`Selection` (date range and global controls) and draws
-only from the tables. A view whose table is absent shows a sentence naming what is missing.
+A tab calls one view function of :mod:`copilot_lib.views` with the global controls and
+draws the frames of its result as charts (each with a table of its numbers) and tables
+(each with a CSV download). A result that has nothing to show becomes its sentence saying
+what is missing and how to get it.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
 
-from copilot_lib import charts, metrics, summaries
+from copilot_lib import cards, charts, metrics, views
 from copilot_lib.components import ChartWithTable, Table
+from copilot_lib.schema import PULL_REQUEST_MEDIANS
 from copilot_lib.tables import Tables
+from copilot_lib.views import Filters, ViewResult
+from copilot_lib.views.features import SURFACES
+from copilot_lib.views.filters import DEFAULT_SEAT_THRESHOLD_DAYS
 
 
 @dataclass(frozen=True)
 class Selection:
-    """The date range and the controls that apply to every view."""
+    """The global controls as the views' ``Filters``, the current day and the chart colours."""
 
-    since: date
-    until: date
+    filters: Filters
     today: date
-    grain: str = summaries.GRAIN_DAY
-    weekdays_only: bool = False
-    hide_unknown: bool = False
-    pseudonymise: bool = False
     colors: tuple[str, ...] = field(default=charts.PALETTE)
+
+    @property
+    def since(self) -> date | None:
+        return self.filters.since
+
+    @property
+    def until(self) -> date | None:
+        return self.filters.until
 
 
 class View:
@@ -48,204 +58,442 @@ class View:
         raise NotImplementedError
 
 
-def _time_frame(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
-    if selection.weekdays_only:
-        frame = summaries.drop_weekends(frame)
-    return frame
-
-
-def active_users_frame(tables: Tables, selection: Selection) -> pd.DataFrame:
-    """Return the active-users series for the selection, at its grain."""
-    series = _time_frame(
-        metrics.active_users_series(tables, selection.since, selection.until), selection
-    )
-    return summaries.resample_active_users(series, selection.grain)
-
-
-def activity_frame(tables: Tables, selection: Selection) -> pd.DataFrame:
-    """Return the daily generations, acceptances and rate for the selection, at its grain."""
-    series = _time_frame(metrics.daily_series(tables, selection.since, selection.until), selection)
-    return summaries.resample_activity(series, selection.grain)
-
-
-def breakdown_frame(
-    tables: Tables, table: str, dimension: str, selection: Selection
-) -> pd.DataFrame:
-    """Return a breakdown's totals per value of ``dimension`` for the selection."""
-    rows = _time_frame(tables[table], selection)
-    if selection.hide_unknown:
-        rows = summaries.drop_unknown(rows, dimension)
-    return metrics.breakdown_totals(rows, dimension, selection.since, selection.until)
-
-
-def breakdown_table_name(tables: Tables, kind: str) -> str:
-    """Return the entity breakdown table when the data has entity records, else the user one."""
-    prefix = "entity" if tables.has_entity_records() else "user"
-    return f"{prefix}_{kind}"
+Frame = Callable[[Any], pd.DataFrame]
+Figure = Callable[[pd.DataFrame, Selection], go.Figure]
 
 
 @dataclass
 class ChartSpec:
-    """The functions that compute one chart's frame and draw its figure."""
+    """One chart of a tab: the frame it takes from the view's result, and how to draw it."""
 
     name: str
     caption: str
-    frame: Callable[[Tables, Selection], pd.DataFrame]
-    figure: Callable[[pd.DataFrame, Selection], go.Figure]
+    frame: Frame
+    figure: Figure
 
 
-class ChartsView(View):
-    """A view made of charts, each with a table of its numbers."""
+@dataclass
+class TableSpec:
+    """One table of a tab: the frame it takes from the view's result."""
 
-    def __init__(self, title: str, specs: Sequence[ChartSpec], intro: str = ""):
+    name: str
+    caption: str
+    frame: Frame
+
+
+def notes_html(notes: Sequence[str]) -> str:
+    """Render a view's caveats as a list of short notes."""
+    if not notes:
+        return ""
+    items = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
+    return f'<ul class="copilot-notes" aria-label="Notes on these numbers">{items}</ul>'
+
+
+class ResultView(View):
+    """A tab drawn from one view function's result: charts with tables, then tables."""
+
+    def __init__(
+        self,
+        title: str,
+        compute: Callable[[Tables, Selection], ViewResult],
+        charts_: Sequence[ChartSpec] = (),
+        tables_: Sequence[TableSpec] = (),
+        intro: str = "",
+    ):
         super().__init__()
         self.title = title
-        self.specs = list(specs)
-        self.panels = {spec.name: ChartWithTable(spec.name, spec.caption) for spec in self.specs}
-        children: list[widgets.Widget] = [widgets.HTML(intro)] if intro else []
-        self.widget.children = children + [panel.widget for panel in self.panels.values()]
+        self.compute = compute
+        self.chart_specs = list(charts_)
+        self.table_specs = list(tables_)
+        self.panels = {spec.name: ChartWithTable(spec.name, spec.caption) for spec in self.chart_specs}
+        self.tables = {spec.name: Table(spec.name, spec.caption) for spec in self.table_specs}
+        self.message = widgets.HTML()
+        self.message.add_class("copilot-message")
+        self.extra: list[widgets.Widget] = []
+        self.body = widgets.VBox(
+            [panel.widget for panel in self.panels.values()] + [table.html for table in self.tables.values()],
+            layout=widgets.Layout(width="100%"),
+        )
+        intro_widgets: list[widgets.Widget] = [widgets.HTML(intro)] if intro else []
+        self.widget.children = [*intro_widgets, self.message, self.body]
+        self.result: ViewResult | None = None
 
     def refresh(self, tables: Tables, selection: Selection) -> None:
-        for spec in self.specs:
-            frame = spec.frame(tables, selection)
+        result = self.compute(tables, selection)
+        self.result = result
+        if not result.ok:
+            self.message.value = f'<p role="note" class="copilot-missing">{html.escape(result.missing or "")}</p>'
+            self.body.layout.display = "none"
+            self.draw_missing(result)
+            return
+        self.message.value = notes_html(result.notes)
+        self.body.layout.display = None
+        for spec in self.chart_specs:
+            frame = spec.frame(result)
             self.panels[spec.name].show(spec.figure(frame, selection), frame)
+        for table_spec in self.table_specs:
+            self.tables[table_spec.name].show(table_spec.frame(result))
+        self.draw(result, selection)
+
+    def draw(self, result: Any, selection: Selection) -> None:
+        """Draw what the specs do not cover; subclasses add KPI cards and summaries here."""
+
+    def draw_missing(self, result: Any) -> None:
+        """Clear what :meth:`draw` drew when the result has nothing to show."""
 
 
-def overview_charts() -> list[ChartSpec]:
-    """Return the charts of the overview: active users and code activity over time."""
-    return [
-        ChartSpec(
-            "active-users",
-            "Active users",
-            active_users_frame,
-            lambda frame, selection: charts.active_users_figure(frame, selection.colors),
-        ),
-        ChartSpec(
-            "activity",
-            "Code generations, acceptances and acceptance rate",
-            activity_frame,
-            lambda frame, selection: charts.activity_figure(frame, selection.colors),
-        ),
-    ]
+def view_of(name: str) -> Callable[[Tables, Selection], ViewResult]:
+    """Return a compute function that calls view ``name`` of ``copilot_lib.views``."""
+    function = views.VIEWS[name]
+    return lambda tables, selection: function(tables, selection.filters)
 
 
-def breakdown_chart(name: str, kind: str, dimension: str, title: str) -> ChartSpec:
-    """Return the spec of a bar chart of a breakdown table per ``dimension``."""
-    return ChartSpec(
-        name,
-        title,
-        lambda tables, selection: breakdown_frame(
-            tables, breakdown_table_name(tables, kind), dimension, selection
-        ),
-        lambda frame, selection: charts.breakdown_figure(frame, dimension, title, selection.colors),
+def _attr(name: str) -> Frame:
+    return lambda result: getattr(result, name)
+
+
+COUNTER_BARS = charts.BREAKDOWN_BARS
+CODE_BARS = ((metrics.GENERATIONS, "Code generations"), (metrics.ACCEPTANCES, "Code acceptances"))
+
+
+def bars(dimension: str, title: str, columns: Sequence[tuple[str, str]] = COUNTER_BARS) -> Figure:
+    return lambda frame, selection: charts.breakdown_figure(
+        frame, dimension, title, selection.colors, bars=columns
     )
 
 
-def features_view() -> ChartsView:
-    return ChartsView(
+def lines(x: str, columns: Sequence[tuple[str, str]], title: str, y_title: str) -> Figure:
+    return lambda frame, selection: charts.lines_figure(frame, x, columns, title, y_title, selection.colors)
+
+
+def grouped(group: str, value: str, title: str, y_title: str) -> Figure:
+    return lambda frame, selection: charts.grouped_lines_figure(
+        frame, "period", group, value, title, y_title, selection.colors
+    )
+
+
+def features_view() -> ResultView:
+    surfaces = [(label, label) for label in SURFACES.values()]
+    return ResultView(
         "Features and modes",
-        [breakdown_chart("by-feature", "by_feature", "feature", "Activity by feature")],
-        intro="<p>Code completion, chat modes (ask, edit, agent, plan, custom, inline), "
-        "agent edits and the CLI, as GitHub's reports name them.</p>",
-    )
-
-
-def languages_view() -> ChartsView:
-    return ChartsView(
-        "Languages and IDEs",
+        view_of("features"),
         [
-            breakdown_chart(
-                "by-language", "by_language_feature", "language", "Activity by language"
+            ChartSpec("by-feature", "Activity by feature", _attr("totals"), bars("label", "Activity by feature")),
+            ChartSpec(
+                "feature-series",
+                "Interactions per feature and period",
+                _attr("series"),
+                grouped("label", metrics.INTERACTIONS, "Interactions per feature", "Interactions"),
             ),
-            breakdown_chart("by-ide", "by_ide", "ide", "Activity by IDE"),
+            ChartSpec(
+                "surfaces",
+                "Distinct users per surface and period",
+                _attr("surfaces"),
+                lines("period", surfaces, "Distinct users per surface", "Users"),
+            ),
+            ChartSpec(
+                "cli",
+                "Copilot CLI sessions and requests per period",
+                _attr("cli"),
+                lines(
+                    "period",
+                    (("session_count", "CLI sessions"), ("request_count", "CLI requests")),
+                    "Copilot CLI sessions and requests",
+                    "Count",
+                ),
+            ),
         ],
-        intro="<p>Model breakdowns (chat and agent only) appear here once the loaded tables "
-        "include a model breakdown; this data has none.</p>",
+        [
+            TableSpec("copilot-app", "Copilot app sessions, requests and tokens per period", _attr("copilot_app")),
+            TableSpec("third-party-agents", "Third-party agents in the range", _attr("third_party_agents")),
+        ],
+        intro="<p>Code completion, chat modes (ask, edit, agent, plan, custom, inline), agent "
+        "edits, the CLI, the Copilot app, code review, the cloud agent and third-party agents, "
+        "as GitHub's reports name them.</p>",
     )
 
 
-class UsersView(View):
+def languages_view() -> ResultView:
+    return ResultView(
+        "Languages",
+        view_of("languages"),
+        [
+            ChartSpec(
+                "by-language",
+                "Code activity by language",
+                _attr("totals"),
+                bars("language", "Code activity by language", CODE_BARS),
+            ),
+            ChartSpec(
+                "language-series",
+                "Code generations per language and period",
+                _attr("series"),
+                grouped("language", metrics.GENERATIONS, "Code generations per language", "Code generations"),
+            ),
+        ],
+        [TableSpec("language-features", "Code activity by language and feature", _attr("by_feature"))],
+    )
+
+
+def _versions(result: Any) -> pd.DataFrame:
+    """Return the client version table with a text flag for clients too old to report lines."""
+    frame = result.versions
+    if frame.empty:
+        return frame
+    flags = {
+        "none": "too old: reports no lines",
+        "some": "reports lines for some features",
+        "all": "reports lines",
+        "unknown": "unknown: no minimum version published",
+    }
+    return frame.assign(lines_of_code=frame["lines_reported"].map(flags).fillna(frame["lines_reported"]))
+
+
+class IdesView(ResultView):
+    """Activity per IDE, the client versions users last ran, and users on too-old clients."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "IDEs",
+            view_of("ides"),
+            [ChartSpec("by-ide", "Activity by IDE", _attr("totals"), bars("ide", "Activity by IDE"))],
+            [
+                TableSpec(
+                    "ide-versions",
+                    "Users per IDE and Copilot plugin version they last ran in the range",
+                    _versions,
+                )
+            ],
+            intro="<p>Clients older than the minimum IDE and plugin versions GitHub lists report no "
+            "lines of code, so their users add nothing to lines added and deleted.</p>",
+        )
+        self.old_clients = Table("old-clients", "Users whose last client in the range reports no lines")
+        self.body.children = (*self.body.children, self.old_clients.html)
+
+    def draw(self, result: Any, selection: Selection) -> None:
+        self.old_clients.show(views.old_client_users(self._tables, selection.filters))
+
+    def refresh(self, tables: Tables, selection: Selection) -> None:
+        self._tables = tables
+        super().refresh(tables, selection)
+
+
+def models_view() -> ResultView:
+    return ResultView(
+        "Models (chat and agent)",
+        view_of("models"),
+        [
+            ChartSpec(
+                "by-model",
+                "Chat and agent activity by model",
+                _attr("totals"),
+                bars("model", "Chat and agent activity by model"),
+            ),
+            ChartSpec(
+                "model-series",
+                "Chat and agent interactions per model and period",
+                _attr("series"),
+                grouped("model", metrics.INTERACTIONS, "Chat and agent interactions per model", "Interactions"),
+            ),
+        ],
+        [TableSpec("model-features", "Chat and agent activity by model and feature", _attr("by_feature"))],
+        intro="<p><strong>Chat and agent only.</strong> GitHub's model breakdowns do not cover "
+        "code completions, so these totals are below the Overview's.</p>",
+    )
+
+
+PULL_REQUEST_LINES = (
+    ("total_created", "Created"),
+    ("total_reviewed", "Reviewed"),
+    ("total_merged", "Merged"),
+    ("total_created_by_copilot", "Created by Copilot"),
+    ("total_reviewed_by_copilot", "Reviewed by Copilot"),
+    ("total_applied_suggestions", "Review suggestions applied"),
+)
+REPOSITORY_BARS = (
+    ("total_created", "Created"),
+    ("total_merged", "Merged"),
+    ("total_created_by_copilot", "Created by Copilot"),
+)
+MEDIAN_LABELS = {
+    "median_minutes_to_merge": "All pull requests",
+    "median_minutes_to_merge_copilot_authored": "Created by Copilot",
+    "median_minutes_to_merge_copilot_reviewed": "Reviewed by Copilot",
+}
+
+
+def pull_requests_view() -> ResultView:
+    medians = [(name, MEDIAN_LABELS.get(name, name)) for name in PULL_REQUEST_MEDIANS]
+    return ResultView(
+        "Pull requests",
+        view_of("pull_requests"),
+        [
+            ChartSpec(
+                "pull-requests",
+                "Pull requests per period",
+                _attr("series"),
+                lines("period", PULL_REQUEST_LINES, "Pull requests", "Pull requests"),
+            ),
+            ChartSpec(
+                "merge-medians",
+                "GitHub's median minutes to merge, per day",
+                _attr("daily_medians"),
+                lines("day", medians, "Median minutes to merge (per day)", "Minutes"),
+            ),
+            ChartSpec(
+                "by-repository",
+                "Pull requests by repository",
+                _attr("by_repository"),
+                bars(
+                    "repo_name",
+                    "Pull requests by repository",
+                    REPOSITORY_BARS,
+                ),
+            ),
+        ],
+        [TableSpec("repository-days", "Pull requests per repository and day", _attr("repository_daily"))],
+    )
+
+
+def _team_series(result: Any) -> pd.DataFrame:
+    return result.series
+
+
+class TeamsView(ResultView):
+    """One team in depth or several side by side, with the unattributed bucket."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Teams",
+            view_of("teams"),
+            [
+                ChartSpec(
+                    "team-totals",
+                    "Activity per team in the range, with users in no reported team",
+                    _attr("totals"),
+                    bars("slug", "Activity per team"),
+                ),
+                ChartSpec(
+                    "team-active-users",
+                    "Distinct active members per team and period",
+                    _team_series,
+                    grouped("slug", "active_users", "Active members per team", "Users"),
+                ),
+                ChartSpec(
+                    "team-interactions",
+                    "Interactions per team and period",
+                    _team_series,
+                    grouped("slug", metrics.INTERACTIONS, "Interactions per team", "Interactions"),
+                ),
+            ],
+            [
+                TableSpec(
+                    "team-reconciliation",
+                    "How team sums, overlap and the unattributed bucket add up to the total",
+                    _attr("reconciliation"),
+                ),
+            ],
+            intro="<p>Pick one team in the Teams control to see it in depth, or several to compare "
+            "them side by side. Each day's activity counts for the teams a user belonged to that "
+            "day; <code>unattributed</code> is activity of users in no reported team. A user in two "
+            "teams counts in both.</p>",
+        )
+        self.team_list = Table("team-list", "Teams, and why a team is absent from the user-teams report")
+        self.widget.children = (*self.widget.children, self.team_list.html)
+
+    def draw(self, result: Any, selection: Selection) -> None:
+        self.team_list.show(result.teams)
+
+    def draw_missing(self, result: Any) -> None:
+        teams = getattr(result, "teams", pd.DataFrame())
+        if teams is not None and not teams.empty:
+            self.team_list.show(teams)
+        else:
+            self.team_list.html.value = ""
+
+
+class OverviewView(ResultView):
+    """KPI cards with their change against the previous period, and activity over time."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Overview",
+            view_of("overview"),
+            [
+                ChartSpec(
+                    "active-users",
+                    "Distinct active users per period",
+                    _attr("series"),
+                    lines("period", (("active_users", "Distinct active users"),), "Active users", "Users"),
+                ),
+                ChartSpec(
+                    "activity",
+                    "Code generations, acceptances and acceptance rate",
+                    _attr("series"),
+                    lambda frame, selection: charts.activity_figure(frame, selection.colors, x="period"),
+                ),
+            ],
+            [TableSpec("kpis", "KPIs and their change against the previous period", _attr("table"))],
+        )
+        self.kpis = widgets.HTML()
+        self.kpis.add_class("copilot-kpis")
+        self.body.children = (self.kpis, *self.body.children)
+
+    def draw(self, result: Any, selection: Selection) -> None:
+        self.kpis.value = cards.render_kpis(result.kpis, result.since, result.until)
+
+
+class UsersView(ResultView):
     """One row per user; the global pseudonymise switch replaces logins by stable aliases."""
 
-    title = "Users"
-
     def __init__(self) -> None:
-        super().__init__()
-        self.table = Table("users", "Users active in the range, most interactions first")
-        self.widget.children = [self.table.html]
-
-    def refresh(self, tables: Tables, selection: Selection) -> None:
-        if tables.user_daily.empty:
-            self.table.html.value = (
-                "<p>The loaded data has no user-day rows: add the users report files.</p>"
-            )
-            return
-        frame = summaries.user_table(
-            tables, selection.since, selection.until, pseudonymise=selection.pseudonymise
+        super().__init__(
+            "Users",
+            view_of("users"),
+            [],
+            [TableSpec("users", "Users active in the range, most interactions first", _users_frame)],
         )
-        self.table.show(frame)
 
 
-class HealthView(View):
+def _users_frame(result: Any) -> pd.DataFrame:
+    # The numeric id is GitHub's, not a login; it stays so an export can be joined back.
+    return result.table
+
+
+class HealthView(ResultView):
     """Missing and settling days, unknown shares and attribution shares."""
 
-    title = "Data health"
-
     def __init__(self) -> None:
-        super().__init__()
-        self.table = Table("data-health", "Checks on the data in the range")
-        self.widget.children = [self.table.html]
-
-    def refresh(self, tables: Tables, selection: Selection) -> None:
-        self.table.show(
-            summaries.health_table(tables, selection.since, selection.until, selection.today)
+        super().__init__(
+            "Data health",
+            lambda tables, selection: views.health(tables, selection.filters, selection.today),
+            [],
+            [
+                TableSpec("day-status", "Days in the range by status", _attr("status_counts")),
+                TableSpec("unknown-shares", "Share of code generations filed under unknown", _attr("unknown_shares")),
+                TableSpec("attribution", "Share of the totals each breakdown accounts for", _attr("attribution")),
+                TableSpec("duplicates", "Duplicate rows dropped while loading", _attr("duplicates")),
+                TableSpec("days", "Each day: status and which records it has", _attr("days")),
+            ],
+            intro="<p>A day is <em>settling</em> while GitHub may still revise it, and "
+            "<em>missing</em> when no report covers it; missing days are gaps in every chart, "
+            "never zeros.</p>",
         )
 
 
-class MissingTableView(View):
-    """A view whose table the loaded data lacks, with one sentence naming what is missing."""
-
-    def __init__(self, title: str, table: str, sentence: str):
-        super().__init__()
-        self.title = title
-        self.table = table
-        self.message = widgets.HTML(f'<p role="note">{html.escape(sentence)}</p>')
-        self.message.add_class("copilot-missing")
-        self.widget.children = [self.message]
-
-    def refresh(self, tables: Tables, selection: Selection) -> None:
-        # NOTE: the view only reports the absence; drawing these tables is not built yet.
-        return
-
-
-def missing_views() -> list[MissingTableView]:
-    """Return the views for data the loaded tables do not have yet."""
-    return [
-        MissingTableView(
-            "Pull requests",
-            "repo_daily",
-            "No pull request table is loaded. Pull request activity comes from GitHub's "
-            "repository usage reports, which this dashboard does not read yet.",
-        ),
-        MissingTableView(
-            "Teams",
-            "user_teams",
-            "No team table is loaded. Team membership comes from GitHub's user-teams reports, "
-            "which this dashboard does not read yet.",
-        ),
-    ]
-
-
-class SeatsView(View):
+class SeatsView(ResultView):
     """Assigned, active and idle seats, the monthly cost of idle seats, and a seat table."""
 
-    title = "Seats"
-
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(
+            "Seats",
+            lambda tables, selection: views.seats_view(tables, self.seat_filters(selection)),
+            [],
+            [TableSpec("seats", "Seats, idle first", _attr("table"))],
+        )
         style = {"description_width": "initial"}
         self.threshold = widgets.BoundedIntText(
-            value=summaries.SEAT_THRESHOLD_DAYS,
+            value=DEFAULT_SEAT_THRESHOLD_DAYS,
             min=1,
             max=365,
             description="Active within (days)",
@@ -260,22 +508,28 @@ class SeatsView(View):
             style=style,
         )
         self.price.add_class("copilot-seat-price")
-
         self.search = widgets.Text(
-            description="Search login", placeholder="part of a login", style=style
+            description="Search seats", placeholder="login, editor, team or plan", style=style
         )
         self.search.add_class("copilot-seat-search")
         self.summary = widgets.HTML()
         self.summary.add_class("copilot-seat-summary")
-        self.table = Table("seats", "Seats, idle first")
-
         self.controls = widgets.HBox(
             [self.threshold, self.price, self.search], layout=widgets.Layout(flex_flow="row wrap")
         )
-        self.widget.children = [self.controls, self.summary, self.table.html]
+        self.body.children = (self.controls, self.summary, *self.body.children)
         self._last: tuple[Tables, Selection] | None = None
         for control in (self.threshold, self.price, self.search):
             control.observe(self._on_control, names="value")
+
+    def seat_filters(self, selection: Selection) -> Filters:
+        """Add the seat threshold, price and search of this tab to the global controls."""
+        return replace(
+            selection.filters,
+            seat_threshold_days=max(1, int(self.threshold.value or DEFAULT_SEAT_THRESHOLD_DAYS)),
+            price_per_seat=float(self.price.value) if self.price.value else None,
+            search=self.search.value.strip(),
+        )
 
     def _on_control(self, _change: object) -> None:
         if self._last is not None:
@@ -283,39 +537,22 @@ class SeatsView(View):
 
     def refresh(self, tables: Tables, selection: Selection) -> None:
         self._last = (tables, selection)
-        seats = tables.frames.get("seats")
-        if seats is None or seats.empty:
-            self.controls.layout.display = "none"
-            self.summary.value = (
-                '<p role="note" class="copilot-missing">No seat table is loaded. Seat assignments '
-                "come from GitHub's Copilot billing seats endpoint; put its response (seats.json) "
-                "in the data folder.</p>"
-            )
-            self.table.html.value = ""
-            return
-        self.controls.layout.display = None
-        table = summaries.seat_table(
-            seats, selection.until, self.threshold.value, pseudonymise=selection.pseudonymise
-        )
-        counts = summaries.seat_summary(table, self.price.value or None)
-        self.summary.value = render_seat_summary(counts, self.threshold.value, selection.until)
-        needle = self.search.value.strip().lower()
-        if needle:
-            table = table.loc[
-                table["user_login"].astype(str).str.lower().str.contains(needle, regex=False)
-            ]
-        self.table.show(table)
+        super().refresh(tables, selection)
+
+    def draw(self, result: Any, selection: Selection) -> None:
+        self.summary.value = render_seat_summary(result)
 
 
-def render_seat_summary(counts: dict[str, float | int], threshold: int, until: date) -> str:
+def render_seat_summary(result: Any) -> str:
     """Render the seat counts and idle cost as text cards."""
+    as_of = result.as_of.date() if result.as_of is not None else "the last day"
     cards = [
-        ("assigned", "Assigned seats", f"{counts['assigned']:,}"),
-        ("active", f"Active within {threshold} days of {until}", f"{counts['active']:,}"),
-        ("idle", "Idle seats", f"{counts['idle']:,}"),
-        ("never_used", "Never used", f"{counts['never_used']:,}"),
-        ("pending_cancellation", "Pending cancellation", f"{counts['pending_cancellation']:,}"),
-        ("idle_monthly_cost", "Monthly cost of idle seats", f"${counts['idle_monthly_cost']:,.0f}"),
+        ("assigned", "Assigned seats", f"{result.assigned:,}"),
+        ("active", f"Active within {result.threshold_days} days of {as_of}", f"{result.active:,}"),
+        ("idle", "Idle seats", f"{result.idle:,}"),
+        ("never_used", "Never used", f"{result.never_used:,}"),
+        ("pending_cancellation", "Pending cancellation", f"{result.pending_cancellation:,}"),
+        ("idle_monthly_cost", "Monthly cost of idle seats", f"${result.idle_monthly_cost:,.0f}"),
     ]
     body = "".join(
         f'<div class="copilot-kpi" role="group" aria-label="{html.escape(label)}"'
@@ -325,3 +562,19 @@ def render_seat_summary(counts: dict[str, float | int], threshold: int, until: d
         for key, label, value in cards
     )
     return f'<div class="copilot-kpi-grid">{body}</div>'
+
+
+def build_views() -> list[View]:
+    """Return every view, in tab order."""
+    return [
+        OverviewView(),
+        features_view(),
+        languages_view(),
+        IdesView(),
+        models_view(),
+        pull_requests_view(),
+        SeatsView(),
+        TeamsView(),
+        UsersView(),
+        HealthView(),
+    ]

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from copilot_lib import app, cards, metrics
+from copilot_lib import app, cards, metrics, tabs
 from copilot_lib.components import PLOTLY_MIME
+from copilot_lib.views import Kpi
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmv-samples" / "reports"
 
@@ -20,9 +21,9 @@ def samples_dashboard() -> app.Dashboard:
     return app.Dashboard(app.load_source({"COPILOT_DATA_DIR": str(SAMPLES)}))
 
 
-def overview(dashboard: app.Dashboard) -> app.OverviewView:
+def overview(dashboard: app.Dashboard) -> tabs.OverviewView:
     view = dashboard.views[0]
-    assert isinstance(view, app.OverviewView)
+    assert isinstance(view, tabs.OverviewView)
     return view
 
 
@@ -71,11 +72,15 @@ def test_samples_kpis_cover_whole_range(samples_dashboard: app.Dashboard) -> Non
 def test_charts_are_plotly_bundles(samples_dashboard: app.Dashboard) -> None:
     charts = samples_dashboard.charts()
 
-    assert set(charts) == {"active-users", "activity", "by-feature", "by-ide", "by-language"}
+    assert {"active-users", "activity", "by-feature", "by-ide", "by-language", "by-model"} <= set(charts)
+    assert {"pull-requests", "team-totals", "team-active-users"} <= set(charts)
     for index in range(len(samples_dashboard.views)):
         samples_dashboard.tab_widget.selected_index = index
     samples_dashboard.tab_widget.selected_index = 0
-    for name, chart in charts.items():
+    drawn = {name: chart for name, chart in charts.items() if chart.figure is not None}
+    # The samples have no user-teams report, so the Teams tab shows a sentence instead.
+    assert set(charts) - set(drawn) == {"team-totals", "team-active-users", "team-interactions"}
+    for name, chart in drawn.items():
         assert f"copilot-chart-{name}" in chart.output._dom_classes
         assert chart.figure is not None
         (output,) = chart.output.outputs
@@ -154,31 +159,60 @@ def test_malformed_file_shows_file_and_line(tmp_path: Path) -> None:
 
 
 def test_kpi_cards_show_missing_as_na() -> None:
-    values = metrics.Kpis(
-        since=date(2026, 1, 1),
-        until=date(2026, 1, 2),
-        source="users",
-        scope=None,
-        days_covered=2,
-        days_missing=0,
-        daily_active_users=None,
-        weekly_active_users=None,
-        monthly_active_users=None,
-        unique_active_users=3,
-        server_side_only_users=None,
-        acceptance_rate=None,
-        interactions=1234567,
-        code_generations=None,
-        code_acceptances=None,
-        loc_added=None,
-        loc_deleted=None,
-    )
+    kpis = [
+        Kpi("interactions", "Interactions", 1234567.0, None),
+        Kpi("active_users", "Distinct active users in range", None, 3.0),
+        Kpi("acceptance_rate", "Acceptance rate", None, None, unit="ratio"),
+        Kpi("loc_added", "Lines added", 110.0, 100.0),
+        Kpi("agent_adoption", "Agent adoption", 0.5, 0.25, unit="ratio"),
+    ]
 
-    html = cards.render_kpis(values)
+    html = cards.render_kpis(kpis, date(2026, 1, 1), date(2026, 1, 2))
 
-    assert html.count('class="copilot-kpi"') == 8
+    assert html.count('class="copilot-kpi"') == 5
     assert "1,234,567" in html
-    assert html.count(">n/a<") == 6
+    assert html.count(">n/a<") == 2
+    assert "no code generations in range" in html
+    assert "▲ +10% vs previous period" in html
+    assert "▲ +25.0 points vs previous period" in html
+
+
+def test_scope_and_team_controls_filter_views() -> None:
+    dashboard = app.Dashboard(app.load_source({}))
+    labels = [label for label, _value in dashboard.scope.options]
+    assert labels[0].startswith("Default")
+    assert any(label.startswith("Organisation ") for label in labels)
+    assert len(dashboard.teams.options) >= 2
+    everyone = kpi_value(dashboard, "interactions")
+
+    dashboard.teams.value = tuple(dashboard.teams.options[:1])
+
+    assert kpi_value(dashboard, "interactions") != everyone
+    teams_index = [view.title for view in dashboard.views].index("Teams")
+    dashboard.tab_widget.selected_index = teams_index
+    series = dashboard.views[teams_index].result.series
+    assert set(series["slug"]) == {dashboard.teams.options[0]}
+
+
+def test_pseudonymise_redraws_every_tab() -> None:
+    source = app.load_source({})
+    assert source.tables is not None
+    logins = set(source.tables.user_daily["user_login"].astype(str))
+    dashboard = app.Dashboard(source)
+
+    dashboard.pseudonymise.value = True
+
+    for view in dashboard.views:
+        assert isinstance(view, tabs.ResultView)
+        text = " ".join(str(child.value) for child in walk(view.widget) if hasattr(child, "value"))
+        assert not [login for login in logins if login in text], view.title
+
+
+def walk(widget: object) -> list[object]:
+    found = [widget]
+    for child in getattr(widget, "children", ()):
+        found.extend(walk(child))
+    return found
 
 
 def join_loader() -> None:

@@ -53,7 +53,8 @@ def test_organisation_report_only(tmp_path: Path) -> None:
     draw_every_tab(dashboard)
 
     users = dashboard.views[[view.title for view in dashboard.views].index("Users")]
-    assert "no user-day rows" in users.table.html.value
+    assert "No user-level reports" in users.message.value
+    assert "copilot-missing" in users.message.value
 
 
 def test_single_day(tmp_path: Path) -> None:
@@ -96,9 +97,10 @@ def test_range_without_data(tmp_path: Path) -> None:
     dashboard.set_range(date(2020, 1, 1), date(2020, 1, 7))
     draw_every_tab(dashboard)
 
-    chart = dashboard.charts()["active-users"].figure
-    assert chart is not None
-    assert [note.text for note in chart.layout.annotations] == ["No data in this date range"]
+    assert "No data between 2020-01-01 and 2020-01-07" in dashboard.views[0].message.value
+    for view in dashboard.views:
+        if view.title != "Data health":  # it lists the range's days, all missing
+            assert "copilot-missing" in view.message.value, view.title
 
 
 @pytest.mark.parametrize("content", ["", "\n\n"])

@@ -13,6 +13,7 @@ import pytest
 
 from copilot_lib import app, charts, metrics, tabs
 from copilot_lib.tables import Tables, load_folder
+from copilot_lib.views import Filters
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmv-samples" / "reports"
 
@@ -100,43 +101,68 @@ def test_breakdown_figure_by_ide_keeps_every_ide(samples: Tables) -> None:
     assert figure.layout.title.text == "Activity by IDE"
 
 
+VIEWS = {view.title: view for view in tabs.build_views()}
 SPECS = {
-    spec.name: spec
-    for spec in [
-        *tabs.overview_charts(),
-        *tabs.features_view().specs,
-        *tabs.languages_view().specs,
-    ]
+    spec.name: (view, spec)
+    for view in VIEWS.values()
+    if isinstance(view, tabs.ResultView)
+    for spec in view.chart_specs
 }
 
 
 def build(tables: Tables, name: str, since: date, until: date, **controls: Any) -> go.Figure:
-    selection = tabs.Selection(since=since, until=until, today=until, **controls)
-    spec = SPECS[name]
-    return spec.figure(spec.frame(tables, selection), selection)
+    selection = tabs.Selection(filters=Filters(since=since, until=until, **controls), today=until)
+    view, spec = SPECS[name]
+    result = view.compute(tables, selection)
+    assert result.ok, result.missing
+    return spec.figure(spec.frame(result), selection)
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_empty_range_says_no_data(demo: Tables, name: str) -> None:
-    first, _ = metrics.data_range(demo)
-    assert first is not None
-    before = date(first.year - 1, 1, 1)
-
-    figure = build(demo, name, before, date(first.year - 1, 1, 2))
-
-    assert [note.text for note in figure.layout.annotations] == [charts.NO_DATA]
-
-
-@pytest.mark.parametrize("name", sorted(SPECS))
-def test_builders_keep_trace_count(demo: Tables, name: str) -> None:
+def test_every_chart_draws_demo_data(demo: Tables, name: str) -> None:
     first, last = metrics.data_range(demo)
     assert first is not None and last is not None
 
-    whole = build(demo, name, first, last)
-    one_day = build(demo, name, last, last)
+    figure = build(demo, name, first, last)
 
-    assert len(whole.data) == len(one_day.data) >= 2
-    assert whole.layout.annotations == ()
+    assert len(figure.data) >= 1
+    assert figure.layout.annotations == ()
+    assert figure.layout.title.text
+
+
+@pytest.mark.parametrize("name", ["active-users", "activity", "by-feature", "by-ide", "by-language", "by-model"])
+def test_charts_draw_samples(samples: Tables, name: str) -> None:
+    figure = build(samples, name, date(2026, 3, 29), date(2026, 4, 25))
+
+    assert figure.layout.annotations == ()
+
+
+def test_empty_frames_say_no_data() -> None:
+    empty = pd.DataFrame()
+    figures = [
+        charts.lines_figure(empty, "period", [("active_users", "Users")], "Users", "Users"),
+        charts.grouped_lines_figure(empty, "period", "slug", "active_users", "Teams", "Users"),
+        charts.breakdown_figure(empty, "ide", "Activity by IDE"),
+    ]
+
+    for figure in figures:
+        assert [note.text for note in figure.layout.annotations] == [charts.NO_DATA]
+
+
+def test_grouped_lines_draw_one_line_per_group() -> None:
+    frame = pd.DataFrame(
+        {
+            "period": pd.to_datetime(["2026-04-06", "2026-04-06", "2026-04-13"]),
+            "slug": ["web", "data", "web"],
+            "active_users": [3.0, 5.0, 4.0],
+        }
+    )
+
+    figure = charts.grouped_lines_figure(frame, "period", "slug", "active_users", "Teams", "Users")
+
+    assert [trace.name for trace in figure.data] == ["web", "data"]
+    # The data team has no row in the second week: a gap, not a zero.
+    assert np.isnan(figure.data[1].y[1])
 
 
 @pytest.mark.parametrize("grain", ["week", "month"])
@@ -148,8 +174,8 @@ def test_grain_sums_counters_per_period(samples: Tables, grain: str) -> None:
     assert np.nansum(coarse.data[0].y) == np.nansum(daily.data[0].y)
 
 
-def test_weekdays_only_drops_weekends(samples: Tables) -> None:
-    figure = build(samples, "activity", date(2026, 4, 13), date(2026, 4, 26), weekdays_only=True)
+def test_exclude_weekends_drops_weekends(samples: Tables) -> None:
+    figure = build(samples, "activity", date(2026, 4, 13), date(2026, 4, 26), exclude_weekends=True)
 
     days = pd.to_datetime(pd.Series(figure.data[0].x))
     assert len(days) == 10

@@ -1,4 +1,4 @@
-"""Seat counts, idle cost and the Seats tab, on a seats table with GitHub's seat fields."""
+"""The Seats tab on a seats table with GitHub's seat fields."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from copilot_lib import app, summaries, tabs
+from copilot_lib import app, tabs
 from copilot_lib.tables import Tables, load_folder
+from copilot_lib.views import Filters
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmv-samples" / "reports"
 TODAY = date(2026, 4, 25)
@@ -36,35 +37,6 @@ def seats_frame() -> pd.DataFrame:
     )
 
 
-def test_idle_seats_follow_threshold() -> None:
-    table = summaries.seat_table(seats_frame(), TODAY, 30)
-    counts = summaries.seat_summary(table)
-
-    assert counts["assigned"] == 4
-    assert counts["active"] == 2
-    assert counts["idle"] == 2
-    assert counts["never_used"] == 1
-    assert counts["pending_cancellation"] == 1
-    # Idle: monalisa (never used, business 19) and defunkt (83 days, enterprise 39).
-    assert counts["idle_monthly_cost"] == pytest.approx(58.0)
-
-    shorter = summaries.seat_summary(summaries.seat_table(seats_frame(), TODAY, 7))
-    assert shorter["idle"] == 3
-
-
-def test_price_overrides_plan_prices() -> None:
-    table = summaries.seat_table(seats_frame(), TODAY, 30)
-
-    assert summaries.seat_summary(table, 10.0)["idle_monthly_cost"] == pytest.approx(20.0)
-
-
-def test_seat_table_pseudonymises() -> None:
-    table = summaries.seat_table(seats_frame(), TODAY, 30, pseudonymise=True)
-
-    assert "octocat" not in table.to_csv(index=False)
-    assert summaries.alias("octocat") in set(table["user_login"])
-
-
 @pytest.fixture
 def tables_with_seats() -> Tables:
     samples = load_folder(SAMPLES)
@@ -73,7 +45,7 @@ def tables_with_seats() -> Tables:
 
 def test_seats_tab_threshold_changes_idle_count(tables_with_seats: Tables) -> None:
     view = tabs.SeatsView()
-    selection = tabs.Selection(since=date(2026, 3, 29), until=TODAY, today=TODAY)
+    selection = tabs.Selection(filters=Filters(since=date(2026, 3, 29), until=TODAY), today=TODAY)
     view.refresh(tables_with_seats, selection)
     assert 'data-seat="idle"' in view.summary.value
     assert ">2</p>" in view.summary.value.split('data-seat="idle"')[1]
@@ -85,11 +57,11 @@ def test_seats_tab_threshold_changes_idle_count(tables_with_seats: Tables) -> No
 
 def test_seats_tab_search_filters_rows(tables_with_seats: Tables) -> None:
     view = tabs.SeatsView()
-    view.refresh(tables_with_seats, tabs.Selection(since=TODAY, until=TODAY, today=TODAY))
+    view.refresh(tables_with_seats, tabs.Selection(filters=Filters(since=TODAY, until=TODAY), today=TODAY))
 
     view.search.value = "OCTO"
 
-    assert list(view.table.frame["user_login"]) == ["octocat"]
+    assert list(view.tables["seats"].frame["user_login"]) == ["octocat"]
 
 
 def test_seats_tab_without_seats_says_what_is_missing() -> None:
@@ -100,4 +72,5 @@ def test_seats_tab_without_seats_says_what_is_missing() -> None:
 
     view = dashboard.views[index]
     assert isinstance(view, tabs.SeatsView)
-    assert "No seat table is loaded" in view.summary.value
+    assert "No seats file" in view.message.value
+    assert view.body.layout.display == "none"

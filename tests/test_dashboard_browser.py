@@ -1,14 +1,18 @@
-"""End to end: Voilà serves the dashboard on the sample reports, headless Chromium drives it.
+"""End to end: Voilà serves the dashboard, headless Chromium drives it.
 
-One Voilà server and one browser serve every test in this module. Every request that is not
-to 127.0.0.1 is blocked, so the page must work without internet access.
+Two Voilà servers, started once for the module, serve every test: one on the sample
+reports (known numbers) and one on generated demo data with seats, teams and pull
+requests (every view has something to draw). One browser serves both. Every request that
+is not to 127.0.0.1 is blocked, so the page must work without internet access.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,7 +24,8 @@ import psutil
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from copilot_lib import serve
+from copilot_lib import demo, serve
+from copilot_lib.tables import load_folder
 
 pytestmark = pytest.mark.browser
 
@@ -42,17 +47,32 @@ OVERVIEW_CHARTS = ("active-users", "activity")
 TAB_TITLES = (
     "Overview",
     "Features and modes",
-    "Languages and IDEs",
+    "Languages",
+    "IDEs",
+    "Models (chat and agent)",
     "Pull requests",
     "Seats",
     "Teams",
     "Users",
     "Data health",
 )
+# The charts each tab draws on the demo data; tabs of tables only name a table instead.
 VIEW_CHARTS = {
-    "Features and modes": ("by-feature",),
-    "Languages and IDEs": ("by-language", "by-ide"),
+    "Features and modes": ("by-feature", "feature-series", "surfaces", "cli"),
+    "Languages": ("by-language", "language-series"),
+    "IDEs": ("by-ide",),
+    "Models (chat and agent)": ("by-model", "model-series"),
+    "Pull requests": ("pull-requests", "merge-medians", "by-repository"),
+    "Teams": ("team-totals", "team-active-users", "team-interactions"),
 }
+VIEW_TABLES = {
+    "IDEs": "ide-versions",
+    "Seats": "seats",
+    "Users": "users",
+    "Data health": "day-status",
+}
+DEMO_USERS = 40
+DEMO_DAYS = 60
 
 # True once every named chart is on screen with a visible height and at least one trace path
 # with a non-empty outline.
@@ -114,15 +134,12 @@ def stop_process_tree(process: subprocess.Popen[bytes]) -> None:
             child.kill()
 
 
-@pytest.fixture(scope="module")
-def voila_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not SAMPLES.is_dir():
-        pytest.fail(f"sample reports not found at {SAMPLES}: clone the repository next to shared/")
-    home = tmp_path_factory.mktemp("jupyter")
+def start_voila(data_dir: Path, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start Voilà on the dashboard notebook for ``data_dir`` and wait until it listens."""
     env = serve.voila_environment()
     env.update(
         {
-            "COPILOT_DATA_DIR": str(SAMPLES),
+            "COPILOT_DATA_DIR": str(data_dir),
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
             "JUPYTER_DATA_DIR": str(home / "data"),
             "JUPYTER_CONFIG_DIR": str(home / "config"),
@@ -142,9 +159,45 @@ def voila_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             start_new_session=True,
             cwd=home,
         )
-    url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_listening(port, process, log)
+    except BaseException:
+        stop_process_tree(process)
+        raise
+    return process, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def voila_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not SAMPLES.is_dir():
+        pytest.fail(f"sample reports not found at {SAMPLES}: clone the repository next to shared/")
+    process, url = start_voila(SAMPLES, tmp_path_factory.mktemp("jupyter"))
+    try:
+        yield url
+    finally:
+        stop_process_tree(process)
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Write demo report files with seats, teams and repositories to a folder."""
+    folder = tmp_path_factory.mktemp("demo-data")
+    demo.write(folder, demo.generate(users=DEMO_USERS, days=DEMO_DAYS))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo_logins(demo_folder: Path) -> set[str]:
+    tables = load_folder(demo_folder)
+    logins = set(tables.user_daily["user_login"].dropna().astype(str))
+    logins |= set(tables["seats"]["assignee_login"].dropna().astype(str))
+    return logins
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory, demo_folder: Path) -> Iterator[str]:
+    process, url = start_voila(demo_folder, tmp_path_factory.mktemp("jupyter-demo"))
+    try:
         yield url
     finally:
         stop_process_tree(process)
@@ -173,9 +226,10 @@ def blocked() -> list[str]:
     return []
 
 
-@pytest.fixture
-def page(browser: Browser, voila_url: str, blocked: list[str]) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1600, "height": 2400})
+@contextlib.contextmanager
+def loopback_page(browser: Browser, blocked: list[str]) -> Iterator[Page]:
+    """Open a page in a fresh context that blocks, and records, requests off 127.0.0.1."""
+    context = browser.new_context(viewport={"width": 1600, "height": 2400}, accept_downloads=True)
 
     def route(request_route: Route) -> None:
         request = request_route.request
@@ -186,11 +240,24 @@ def page(browser: Browser, voila_url: str, blocked: list[str]) -> Iterator[Page]
             request_route.abort()
 
     context.route("**/*", route)
-    page = context.new_page()
     try:
-        yield page
+        yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, voila_url: str, blocked: list[str]) -> Iterator[Page]:
+    with loopback_page(browser, blocked) as opened:
+        yield opened
+
+
+@pytest.fixture
+def demo_page(browser: Browser, demo_url: str, blocked: list[str]) -> Iterator[Page]:
+    with loopback_page(browser, blocked) as opened:
+        opened.goto(demo_url, wait_until="commit")
+        opened.wait_for_function(TRACES_DRAWN, arg=list(OVERVIEW_CHARTS), timeout=FIRST_CHART_TIMEOUT_MS)
+        yield opened
 
 
 def open_dashboard(page: Page, url: str) -> None:
@@ -216,6 +283,14 @@ def test_dashboard_draws_sample_data(page: Page, voila_url: str, tmp_path: Path)
     assert "Traceback" not in page.inner_text("body")
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
     assert (tmp_path / "dashboard.png").stat().st_size > 0
+
+    # The samples have no seats file and no user-teams report: those tabs say so.
+    for title, sentence in (("Seats", "No seats file"), ("Teams", "No user-teams report")):
+        page.get_by_role("tab", name=title).click()
+        message = page.locator(".copilot-missing:visible")
+        message.wait_for(timeout=UPDATE_TIMEOUT_MS)
+        assert message.inner_text().startswith(sentence)
+    assert "Traceback" not in page.inner_text("body")
 
 
 def test_date_range_updates_kpis_and_charts(page: Page, voila_url: str, tmp_path: Path) -> None:
@@ -256,43 +331,84 @@ def test_preset_button_selects_last_week(page: Page, voila_url: str) -> None:
     assert since_value == "2026-04-19"
 
 
-def test_every_view_draws_its_charts(page: Page, voila_url: str) -> None:
-    open_dashboard(page, voila_url)
-
-    for title, names in VIEW_CHARTS.items():
-        page.get_by_role("tab", name=title).click()
-        page.wait_for_function(TRACES_DRAWN, arg=list(names), timeout=UPDATE_TIMEOUT_MS)
-    for title in ("Pull requests", "Seats", "Teams"):
-        page.get_by_role("tab", name=title).click()
-        assert page.locator(".copilot-missing:visible").inner_text().startswith("No ")
-    page.get_by_role("tab", name="Data health").click()
-    health = page.locator(".copilot-table-data-health table")
-    health.wait_for(timeout=UPDATE_TIMEOUT_MS)
-    assert "Days without data" in health.inner_text()
-    assert "Traceback" not in page.inner_text("body")
+def test_every_view_draws_its_charts(demo_page: Page) -> None:
+    for title in TAB_TITLES[1:]:
+        demo_page.get_by_role("tab", name=title).click()
+        if title in VIEW_CHARTS:
+            demo_page.wait_for_function(TRACES_DRAWN, arg=list(VIEW_CHARTS[title]), timeout=UPDATE_TIMEOUT_MS)
+        if title in VIEW_TABLES:
+            demo_page.locator(f".copilot-table-{VIEW_TABLES[title]} table").wait_for(timeout=UPDATE_TIMEOUT_MS)
+    assert demo_page.locator(".copilot-missing:visible").count() == 0
+    assert "Traceback" not in demo_page.inner_text("body")
 
 
-def test_pseudonymise_removes_logins(page: Page, voila_url: str) -> None:
-    open_dashboard(page, voila_url)
-    page.get_by_role("tab", name="Users").click()
-    table = page.locator(".copilot-table-users table")
-    table.wait_for(timeout=UPDATE_TIMEOUT_MS)
-    logins = {"octocat", "hubot"}
-    assert logins <= set(table.inner_text().split())
+def seat_count(page: Page, key: str) -> int:
+    text = page.inner_text(f'.copilot-seat-summary [data-seat="{key}"] .copilot-kpi-value')
+    return int(text.replace(",", ""))
 
-    page.get_by_label("Pseudonymise logins").check()
 
-    page.wait_for_function(
-        "() => !document.querySelector('.copilot-table-users').innerText.includes('octocat')",
+def test_seat_threshold_changes_idle_count(demo_page: Page) -> None:
+    demo_page.get_by_role("tab", name="Seats").click()
+    demo_page.locator('.copilot-seat-summary [data-seat="idle"]').wait_for(timeout=UPDATE_TIMEOUT_MS)
+    idle = seat_count(demo_page, "idle")
+
+    field = demo_page.get_by_label("Active within (days)")
+    field.fill("1")
+    field.press("Enter")
+
+    selector = '.copilot-seat-summary [data-seat="idle"] .copilot-kpi-value'
+    demo_page.wait_for_function(
+        "([selector, before]) => document.querySelector(selector).innerText !== before",
+        arg=[selector, f"{idle:,}"],
         timeout=UPDATE_TIMEOUT_MS,
     )
-    text = page.inner_text("body")
-    csv_href = page.get_attribute(".copilot-table-users a.copilot-csv", "href") or ""
-    csv_text = base64.b64decode(csv_href.split(",", 1)[1]).decode()
-    for login in logins:
-        assert login not in text
-        assert login not in csv_text
-    assert "user-" in csv_text
+    assert seat_count(demo_page, "idle") > idle
+    assert seat_count(demo_page, "idle") + seat_count(demo_page, "active") == seat_count(demo_page, "assigned")
+
+
+def test_two_teams_draw_comparison(demo_page: Page) -> None:
+    teams = demo_page.get_by_label("Teams", exact=True)
+    names = teams.locator("option").all_inner_texts()[:2]
+    assert len(names) == 2
+
+    teams.select_option(names)
+    demo_page.get_by_role("tab", name="Teams").click()
+
+    traces = ".copilot-chart-team-active-users .scatterlayer .trace"
+    demo_page.wait_for_function(
+        "(selector) => document.querySelectorAll(selector).length === 2", arg=traces, timeout=UPDATE_TIMEOUT_MS
+    )
+    legend = demo_page.locator(".copilot-chart-team-active-users .legendtext").all_text_contents()
+    assert sorted(legend) == sorted(names)
+
+
+def page_text_and_csvs(page: Page) -> str:
+    """Return the page's HTML with every CSV download decoded next to it."""
+    html = page.content()
+    payloads = re.findall(r"data:text/csv;charset=utf-8;base64,([A-Za-z0-9+/=]+)", html)
+    return html + "".join(base64.b64decode(payload).decode() for payload in payloads)
+
+
+def test_pseudonymise_removes_every_login(demo_page: Page, demo_logins: set[str]) -> None:
+    demo_page.get_by_role("tab", name="Users").click()
+    table = demo_page.locator(".copilot-table-users table")
+    table.wait_for(timeout=UPDATE_TIMEOUT_MS)
+    before = page_text_and_csvs(demo_page)
+    assert [login for login in demo_logins if login in before]
+
+    demo_page.get_by_label("Pseudonymise logins").check()
+
+    demo_page.wait_for_function(
+        "(logins) => !logins.some((login) => document.body.innerHTML.includes(login))",
+        arg=sorted(demo_logins),
+        timeout=UPDATE_TIMEOUT_MS,
+    )
+    for title in TAB_TITLES:
+        demo_page.get_by_role("tab", name=title).click()
+    demo_page.wait_for_timeout(500)
+    text = page_text_and_csvs(demo_page)
+    assert [login for login in demo_logins if login in text] == []
+    assert "user-" in text
 
 
 def test_csv_export_downloads(page: Page, voila_url: str, tmp_path: Path) -> None:
@@ -308,7 +424,8 @@ def test_csv_export_downloads(page: Page, voila_url: str, tmp_path: Path) -> Non
     rows = list(csv.DictReader(target.open(encoding="utf-8")))
     assert info.value.suggested_filename == "active-users.csv"
     assert len(rows) == 28
-    assert rows[-1]["monthly_active_users"] == "6.0"
+    assert rows[-1]["period"] == "2026-04-25"
+    assert rows[-1]["active_users"] == "2.0"
 
 
 def axe_script() -> Path:
@@ -337,17 +454,16 @@ def serious_violations(page: Page) -> list[str]:
     return found
 
 
-def test_every_view_passes_axe_scan(page: Page, voila_url: str) -> None:
+def test_every_view_passes_axe_scan(demo_page: Page) -> None:
     script = axe_script()
-    open_dashboard(page, voila_url)
-    page.add_script_tag(path=str(script))
+    demo_page.add_script_tag(path=str(script))
 
     problems = {}
     for title in TAB_TITLES:
-        page.get_by_role("tab", name=title).click()
-        page.locator(".copilot-view:visible").first.wait_for(timeout=UPDATE_TIMEOUT_MS)
-        page.wait_for_timeout(500)
-        found = serious_violations(page)
+        demo_page.get_by_role("tab", name=title).click()
+        demo_page.locator(".copilot-view:visible").first.wait_for(timeout=UPDATE_TIMEOUT_MS)
+        demo_page.wait_for_timeout(500)
+        found = serious_violations(demo_page)
         if found:
             problems[title] = found
 

@@ -120,6 +120,9 @@ class Dashboard:
             self.widget = self._error_view("the data source holds no day records")
             return
         self.first, self.last = first, last
+        # Build the per-load structures now, while the page shows its loading message, so
+        # no control change pays for them later.
+        views.warm(self.tables)
 
         self._build_controls()
         self.views = tabs.build_views()
@@ -270,7 +273,7 @@ class Dashboard:
     def _on_control(self, change: Mapping[str, Any]) -> None:
         if self._updating:
             return
-        # Every tab holds logins in its tables, so hiding them redraws every tab now
+        # Every tab contains logins in its tables, so hiding them redraws every tab now
         # rather than leaving real logins on the page until a tab is next selected.
         self.refresh(every_view=change.get("owner") is self.pseudonymise)
 

@@ -132,7 +132,7 @@ class ResultView(View):
             frame = spec.frame(result)
             self.panels[spec.name].show(spec.figure(frame, selection), frame)
         for table_spec in self.table_specs:
-            self.tables[table_spec.name].show(table_spec.frame(result))
+            self.tables[table_spec.name].show(without_ids(table_spec.frame(result), selection))
         self.draw(result, selection)
 
     def draw(self, result: Any, selection: Selection) -> None:
@@ -140,6 +140,17 @@ class ResultView(View):
 
     def draw_missing(self, result: Any) -> None:
         """Clear what :meth:`draw` drew when the result has nothing to show."""
+
+
+# GitHub user ids are public, so a pseudonymised table must not carry them either.
+USER_ID_COLUMNS = ("user_id", "assignee_id")
+
+
+def without_ids(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    """Drop the user id columns from ``frame`` when logins are pseudonymised."""
+    if not selection.filters.pseudonymise:
+        return frame
+    return frame.drop(columns=[name for name in USER_ID_COLUMNS if name in frame])
 
 
 def view_of(name: str) -> Callable[[Tables, Selection], ViewResult]:
@@ -271,7 +282,8 @@ class IdesView(ResultView):
         self.body.children = (*self.body.children, self.old_clients.html)
 
     def draw(self, result: Any, selection: Selection) -> None:
-        self.old_clients.show(views.old_client_users(self._tables, selection.filters))
+        old = views.old_client_users(self._tables, selection.filters)
+        self.old_clients.show(without_ids(old, selection))
 
     def refresh(self, tables: Tables, selection: Selection) -> None:
         self._tables = tables
@@ -451,13 +463,8 @@ class UsersView(ResultView):
             "Users",
             view_of("users"),
             [],
-            [TableSpec("users", "Users active in the range, most interactions first", _users_frame)],
+            [TableSpec("users", "Users active in the range, most interactions first", _attr("table"))],
         )
-
-
-def _users_frame(result: Any) -> pd.DataFrame:
-    # The numeric id is GitHub's, not a login; it stays so an export can be joined back.
-    return result.table
 
 
 class HealthView(ResultView):

@@ -206,6 +206,9 @@ def test_pseudonymise_redraws_every_tab() -> None:
         assert isinstance(view, tabs.ResultView)
         text = " ".join(str(child.value) for child in walk(view.widget) if hasattr(child, "value"))
         assert not [login for login in logins if login in text], view.title
+    users = dashboard.views[[view.title for view in dashboard.views].index("Users")]
+    assert isinstance(users, tabs.ResultView)
+    assert "user_id" not in users.tables["users"].frame
 
 
 def walk(widget: object) -> list[object]:

@@ -252,3 +252,30 @@ def test_show_in_foreground_returns_dashboard() -> None:
     widget = app.show({"COPILOT_DATA_DIR": str(SAMPLES)}, background=False)
 
     assert any("copilot-tabs" in child._dom_classes for child in widget.children)
+
+
+def test_ides_tab_flags_old_clients() -> None:
+    dashboard = app.Dashboard(app.load_source({}))
+    titles = [view.title for view in dashboard.views]
+    dashboard.tab_widget.selected_index = titles.index("IDEs")
+    view = dashboard.views[titles.index("IDEs")]
+    assert isinstance(view, tabs.IdesView)
+
+    versions = view.tables["ide-versions"].frame
+    old = versions.loc[versions["lines_reported"] == "none"]
+
+    assert not old.empty
+    assert set(old["lines_of_code"]) == {"too old: reports no lines"}
+    assert set(view.old_clients.frame["ide"]) <= set(old["ide"])
+
+
+def test_models_tab_is_labelled_chat_and_agent() -> None:
+    dashboard = app.Dashboard(app.load_source({}))
+    titles = [view.title for view in dashboard.views]
+
+    dashboard.tab_widget.selected_index = titles.index("Models (chat and agent)")
+
+    view = dashboard.views[titles.index("Models (chat and agent)")]
+    assert isinstance(view, tabs.ResultView)
+    assert "Chat and agent activity only" in view.message.value
+    assert view.panels["by-model"].chart.figure is not None

@@ -340,7 +340,7 @@ def scope_options(tables: Tables) -> list[tuple[str, tuple[str | None, str | Non
     when it has more than one entity, and each entity its own option.
     """
     options: list[tuple[str, tuple[str | None, str | None]]] = [
-        ("Default: enterprise when present, else all organisations", (None, None))
+        ("All (enterprise totals when present)", (None, None))
     ]
     entities = views.entity_options(tables)
     for scope in ("enterprise", "organization"):

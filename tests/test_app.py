@@ -180,7 +180,7 @@ def test_kpi_cards_show_missing_as_na() -> None:
 def test_scope_and_team_controls_filter_views() -> None:
     dashboard = app.Dashboard(app.load_source({}))
     labels = [label for label, _value in dashboard.scope.options]
-    assert labels[0].startswith("Default")
+    assert labels[0].startswith("All")
     assert any(label.startswith("Organisation ") for label in labels)
     assert len(dashboard.teams.options) >= 2
     everyone = kpi_value(dashboard, "interactions")

@@ -18,6 +18,8 @@ from copilot_lib.secrets import Secret
 ENV_DATA_DIR = "COPILOT_DATA_DIR"
 ENV_STORE = "COPILOT_STORE"
 ENV_THEME = "COPILOT_THEME"
+# Secret key of the dashboard's pseudonyms; without it a random one is kept in a file.
+ENV_PSEUDONYM_SALT = "COPILOT_PSEUDONYM_SALT"  # noqa: S105 (a variable name)
 
 # GitHub connection.
 ENV_ORG = "GITHUB_ORG"

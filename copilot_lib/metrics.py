@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from copilot_lib.schema import (
@@ -658,3 +659,135 @@ def _trailing_distinct(active: pd.DataFrame, span: int) -> dict[pd.Timestamp, in
     calendar = pd.date_range(first, last, freq="D")
     change = starts.reindex(calendar, fill_value=0) - ends.reindex(calendar, fill_value=0)
     return {day: int(count) for day, count in change.cumsum().items()}
+# ---------------------------------------------------------------------------------------
+# Definitions used by the dashboard views: periods, per-period distinct users and rates,
+# change against the previous period, seats, teams and data health.
+# ---------------------------------------------------------------------------------------
+
+GRAINS = ("day", "week", "month")
+UNKNOWN = "unknown"
+
+
+def period_start(days: pd.Series | pd.DatetimeIndex, grain: str) -> pd.DatetimeIndex:
+    """Return the first day of the period each day falls in.
+
+    ``day`` keeps the day, ``week`` gives the Monday of the ISO week and ``month`` the
+    first of the calendar month. Days are UTC calendar days, as GitHub's reports use.
+    """
+    index = pd.DatetimeIndex(days)
+    if grain == "day":
+        return index
+    if grain == "week":
+        return index - pd.to_timedelta(index.day_of_week, unit="D")
+    if grain == "month":
+        return index.to_period("M").to_timestamp()
+    raise ValueError(f"unknown grain {grain!r}: use one of {', '.join(GRAINS)}")
+
+
+def distinct_users_per_period(active: np.ndarray, period_starts: np.ndarray) -> np.ndarray:
+    """Count the distinct users in each period from a day x user activity grid.
+
+    ``active[d, u]`` is True when user ``u`` has an active user-day row on the ``d``-th day
+    of the grid; the days are grouped by period, in order, and ``period_starts`` holds the
+    first day of each group. A user active on several days of a period counts once in it:
+    the count comes from the user rows, never from adding daily counts.
+    """
+    if active.shape[0] == 0 or len(period_starts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(period_starts) == active.shape[0]:
+        return np.asarray(active.sum(axis=1), dtype=np.int64)  # one day per period
+    return np.asarray(np.logical_or.reduceat(active, period_starts, axis=0).sum(axis=1), dtype=np.int64)
+
+
+def rate_of_sums(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """Divide summed counters element by element; NaN where the denominator is 0 or missing.
+
+    Used for the acceptance rate per period (sum of acceptances / sum of generations in
+    the period), which GitHub defines as a ratio of sums, not a mean of daily rates.
+    """
+    numerator = numerator.astype("Float64")
+    denominator = denominator.astype("Float64")
+    return (numerator / denominator.where(denominator > 0)).astype("float64")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A value for the current window next to the same value for the previous window."""
+
+    value: float | None
+    previous: float | None
+
+    @property
+    def delta(self) -> float | None:
+        """Current minus previous; None when either is missing."""
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def delta_ratio(self) -> float | None:
+        """Relative change, (current - previous) / previous; None when previous is 0 or missing."""
+        if self.value is None or self.previous is None or self.previous == 0:
+            return None
+        return (self.value - self.previous) / self.previous
+
+
+def previous_window(since: date, until: date) -> tuple[date, date]:
+    """Return the window of equal length that ends the day before ``since``."""
+    length = (until - since).days + 1
+    return since - timedelta(days=length), since - timedelta(days=1)
+
+
+def seat_adoption(active_users: int | None, assigned_seats: int | None) -> float | None:
+    """Return active users / assigned seats, GitHub's adoption; None without seats."""
+    if active_users is None or not assigned_seats:
+        return None
+    return active_users / assigned_seats
+
+
+def share_of_active(users_with_flag: int | None, active_users: int | None) -> float | None:
+    """Return the share of active users who used a surface (agent, chat, CLI).
+
+    GitHub's agent and chat adoption: distinct users with ``used_agent`` (or ``used_chat``)
+    set on at least one day of the window, over the distinct active users of the window.
+    """
+    if users_with_flag is None or not active_users:
+        return None
+    return users_with_flag / active_users
+
+
+def seat_is_active(last_activity_at: pd.Series, as_of: pd.Timestamp, threshold_days: int) -> pd.Series:
+    """Return True for seats whose last activity lies within ``threshold_days`` before ``as_of``.
+
+    A seat never used (no ``last_activity_at``) is not active. ``as_of`` is a UTC day; the
+    window covers the ``threshold_days`` days ending on it.
+    """
+    moments = pd.to_datetime(last_activity_at, utc=True, errors="coerce")
+    start = pd.Timestamp(as_of).tz_localize("UTC") if pd.Timestamp(as_of).tzinfo is None else pd.Timestamp(as_of)
+    start = start.normalize() - pd.Timedelta(days=threshold_days - 1)
+    return (moments >= start).fillna(False).astype(bool)
+
+
+def unknown_share(frame: pd.DataFrame, dimension: str, counter: str) -> float | None:
+    """Return the share of ``counter`` that the breakdown files under ``unknown``.
+
+    GitHub reports activity it cannot attribute to a language, model or IDE under the
+    value ``unknown``; a high share means the breakdown is less reliable.
+    """
+    if frame.empty or counter not in frame or dimension not in frame:
+        return None
+    total = frame[counter].sum(min_count=1)
+    if pd.isna(total) or total == 0:
+        return None
+    return float(frame.loc[frame[dimension] == UNKNOWN, counter].sum()) / float(total)
+
+
+def attribution_share(breakdown_sum: float | None, total: float | None) -> float | None:
+    """Return how much of a total a breakdown accounts for (breakdown sum / total).
+
+    GitHub's breakdowns can sum to less than the totals, because server-side telemetry
+    finds activity that client telemetry cannot attribute.
+    """
+    if breakdown_sum is None or total is None or pd.isna(total) or total == 0:
+        return None
+    return float(breakdown_sum) / float(total)

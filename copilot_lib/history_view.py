@@ -56,9 +56,7 @@ ORG_LEVEL = ""
 COUNTERS = (metrics.INTERACTIONS, metrics.GENERATIONS, metrics.ACCEPTANCES)
 
 
-def history_series(
-    tables: Tables, grain: str = summaries.GRAIN_DAY, days: pd.DataFrame | None = None
-) -> pd.DataFrame:
+def history_series(tables: Tables, grain: str = summaries.GRAIN_DAY, days: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return one row per day, ISO week or month from the first to the last day with data.
 
     Columns: ``period`` (its first day), ``days_with_data``, the current counters summed,
@@ -72,9 +70,7 @@ def history_series(
         daily = daily.merge(_status_days(days), on="day", how="outer")
     if daily.empty:
         return _empty_series(days is not None)
-    calendar = pd.DataFrame(
-        {"day": pd.date_range(daily["day"].min(), daily["day"].max(), freq="D")}
-    )
+    calendar = pd.DataFrame({"day": pd.date_range(daily["day"].min(), daily["day"].max(), freq="D")})
     daily = calendar.merge(daily, on="day", how="left")
     daily["period"] = summaries.period_start(daily["day"], grain)
     sums = [name for name in daily.columns if name not in ("day", "period")]
@@ -124,7 +120,7 @@ def _current_days(tables: Tables) -> pd.DataFrame:
     prefix = "entity" if tables.has_entity_records() else "user"
     features = tables.frames.get(f"{prefix}_by_feature")
     if features is None or features.empty:
-        completion = pd.DataFrame(columns=["day", COMPLETION_GENERATIONS, COMPLETION_ACCEPTANCES])
+        completion = _day_frame(COMPLETION_GENERATIONS, COMPLETION_ACCEPTANCES)
     else:
         rows = features.loc[features["feature"].astype(str) == CODE_COMPLETION]
         completion = (
@@ -144,6 +140,13 @@ def _current_days(tables: Tables) -> pd.DataFrame:
         [COMPLETION_GENERATIONS, COMPLETION_ACCEPTANCES]
     ].fillna(0)
     return frame.astype({name: "Float64" for name in frame.columns if name != "day"})
+
+
+def _day_frame(*columns: str) -> pd.DataFrame:
+    """Return an empty frame with a ``day`` column and the given number columns."""
+    frame = pd.DataFrame({name: pd.Series(dtype="Float64") for name in columns})
+    frame.insert(0, "day", pd.Series(dtype="datetime64[ns]"))
+    return frame
 
 
 def _legacy_days(tables: Tables) -> pd.DataFrame:
@@ -178,13 +181,7 @@ def _legacy_days(tables: Tables) -> pd.DataFrame:
             .reset_index()
         )
     if not parts:
-        return pd.DataFrame(
-            {
-                "day": pd.Series(dtype="datetime64[ns]"),
-                LEGACY_SUGGESTIONS: pd.Series(dtype="Float64"),
-                LEGACY_ACCEPTANCES: pd.Series(dtype="Float64"),
-            }
-        )
+        return _day_frame(LEGACY_SUGGESTIONS, LEGACY_ACCEPTANCES)
     frame = pd.concat(parts, ignore_index=True)
     frame["day"] = pd.to_datetime(frame["day"]).astype("datetime64[ns]")
     frame = frame.drop_duplicates("day", keep="last")
@@ -204,9 +201,7 @@ def _active_users(tables: Tables, grain: str) -> pd.DataFrame:
     """Return the distinct users active in each period, counted from user-day rows."""
     rows = tables.user_daily
     if rows.empty:
-        return pd.DataFrame(
-            {"period": pd.Series(dtype="datetime64[ns]"), ACTIVE_USERS: pd.Series(dtype="Int64")}
-        )
+        return pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), ACTIVE_USERS: pd.Series(dtype="Int64")})
     # Periods with user rows but no active user count 0; periods without user rows stay NaN.
     reported = summaries.period_start(rows["day"], grain).drop_duplicates()
     active = metrics.active_user_rows(rows)
@@ -224,11 +219,16 @@ def _values(column: pd.Series) -> np.ndarray:
     return column.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def history_figure(series: pd.DataFrame, colors: tuple[str, ...] = charts.PALETTE) -> go.Figure:
+def history_figure(
+    series: pd.DataFrame,
+    grain: str = summaries.GRAIN_DAY,
+    colors: tuple[str, ...] = charts.PALETTE,
+) -> go.Figure:
     """Draw current and legacy code activity per period, with a marker at each API change.
 
-    A vertical dotted line and a note mark each day GitHub changed the API, when the series
-    spans it. The legacy lines are dotted and named as a different definition.
+    A vertical dotted line and a note mark each day GitHub changed the API, when one of the
+    periods of ``series`` contains it. The legacy lines are dotted and named as a different
+    definition.
     """
     figure = go.Figure()
     lines = (
@@ -255,11 +255,21 @@ def history_figure(series: pd.DataFrame, colors: tuple[str, ...] = charts.PALETT
     )
     charts._layout(figure, "Code activity over the stored history", y_title="Count", empty=not has_data)
     if has_data:
-        _mark_api_changes(figure, series["period"].min(), series["period"].max())
+        _mark_api_changes(figure, series, grain)
     return figure
 
 
-def _mark_api_changes(figure: go.Figure, first: pd.Timestamp, last: pd.Timestamp) -> None:
+def period_end(start: pd.Timestamp, grain: str) -> pd.Timestamp:
+    """Return the last day of the day, ISO week or month that starts on ``start``."""
+    if grain == summaries.GRAIN_WEEK:
+        return start + pd.Timedelta(days=6)
+    if grain == summaries.GRAIN_MONTH:
+        return start + pd.offsets.MonthEnd(0)
+    return start
+
+
+def _mark_api_changes(figure: go.Figure, series: pd.DataFrame, grain: str) -> None:
+    first, last = series["period"].min(), period_end(series["period"].max(), grain)
     for change in api_changes_in(first, last):
         day = change.day.isoformat()
         figure.add_shape(
@@ -286,7 +296,11 @@ def _mark_api_changes(figure: go.Figure, first: pd.Timestamp, last: pd.Timestamp
         )
 
 
-def users_figure(series: pd.DataFrame, colors: tuple[str, ...] = charts.PALETTE) -> go.Figure:
+def users_figure(
+    series: pd.DataFrame,
+    grain: str = summaries.GRAIN_DAY,
+    colors: tuple[str, ...] = charts.PALETTE,
+) -> go.Figure:
     """Draw the distinct active users per period and the acceptance rates, current and legacy."""
     figure = go.Figure()
     figure.add_trace(
@@ -327,7 +341,7 @@ def users_figure(series: pd.DataFrame, colors: tuple[str, ...] = charts.PALETTE)
         }
     )
     if not series.empty:
-        _mark_api_changes(figure, series["period"].min(), series["period"].max())
+        _mark_api_changes(figure, series, grain)
     return figure
 
 
@@ -355,8 +369,8 @@ class HistoryView(View):
     def refresh(self, tables: Tables, selection: Selection) -> None:
         series = history_series(tables, selection.grain, self.days)
         self.intro.value = _intro(series)
-        self.activity.show(history_figure(series, selection.colors), series)
-        self.users.show(users_figure(series, selection.colors), series)
+        self.activity.show(history_figure(series, selection.grain, selection.colors), series)
+        self.users.show(users_figure(series, selection.grain, selection.colors), series)
         self.table.show(series)
 
 

@@ -65,9 +65,7 @@ def test_store_comes_before_live_data(store_path: Path) -> None:
     assert source.days is not None and set(source.days["status"]) == {"stored", "gap"}
 
 
-@pytest.mark.parametrize(
-    "env", [{}, {"GITHUB_ORG": "acme"}, {"GITHUB_TOKEN": "ghp_x"}, {"GITHUB_ENTERPRISE": " "}]
-)
+@pytest.mark.parametrize("env", [{}, {"GITHUB_ORG": "acme"}, {"GITHUB_TOKEN": "ghp_x"}, {"GITHUB_ENTERPRISE": " "}])
 def test_demo_data_without_complete_github_settings(env: dict[str, str]) -> None:
     assert app.live_configured(env) is False
     assert app.live_configured({**env, "GITHUB_ENTERPRISE": "big", "GITHUB_APP_ID": "1"})
@@ -80,9 +78,7 @@ def test_incomplete_app_settings_name_what_is_missing() -> None:
     assert source.fix == "Check the GitHub settings"
 
 
-def test_live_data_with_a_token(
-    fake: FakeGitHub, org: FakeAccount, clock: FakeClock, personal_token: str
-) -> None:
+def test_live_data_with_a_token(fake: FakeGitHub, org: FakeAccount, clock: FakeClock, personal_token: str) -> None:
     serve_latest(fake, org, clock)
     steps: list[tuple[int, int, str]] = []
     source = app.load_source(live_env(fake, personal_token), on_progress=lambda *step: steps.append(step))

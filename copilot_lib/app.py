@@ -103,7 +103,7 @@ def load_source(
             label, fix = store, f"Check {config.ENV_STORE}"
             return store_source(store)
         if live_configured(env):
-            label, fix = "live GitHub data", "Check the GitHub settings"
+            label, fix = live_label(env), "Check the GitHub settings"
             return live_source(config.github_settings(environ=env), on_progress)
         return Source(
             tables=demo_tables(),
@@ -125,13 +125,22 @@ def live_configured(env: Mapping[str, str]) -> bool:
     """Return True when an organisation or enterprise and some GitHub credential are set.
 
     Incomplete credentials (an App without a private key) still count, so that the page
-    says what is missing instead of quietly showing demo data.
+    shows an error naming what is missing instead of showing demo data.
     """
     target = (config.ENV_ORG, config.ENV_ENTERPRISE)
     credentials = (config.ENV_TOKEN, config.ENV_APP_CLIENT_ID, config.ENV_APP_ID)
     return any(config.setting(None, name, environ=env) for name in target) and any(
         config.setting(None, name, environ=env) for name in credentials
     )
+
+
+def live_label(env: Mapping[str, str]) -> str:
+    """Return the organisation or enterprise setting, such as ``GITHUB_ORG=acme``."""
+    for name in (config.ENV_ORG, config.ENV_ENTERPRISE):
+        value = config.setting(None, name, environ=env)
+        if value:
+            return f"{name}={value}"
+    return "no organisation or enterprise"
 
 
 def secret_values(env: Mapping[str, str]) -> list[str]:

@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 
 from copilot_lib import charts, metrics, summaries
 from copilot_lib.components import ChartWithTable, Table
+from copilot_lib.github import ENTERPRISE_FIRST_DAY, ORG_FIRST_DAY
 from copilot_lib.tables import Tables
 from copilot_lib.tabs import Selection, View
 
@@ -36,11 +37,12 @@ class ApiChange:
     label: str
 
 
-# From GitHub's changelog and REST API documentation.
+# /copilot/usage has no data after 2025-02-01 and answers 404 from 2025-03-01. GitHub's
+# closing-down notice of 2026-01-29 set the /copilot/metrics sunset to 2026-04-02.
 API_CHANGES = (
-    ApiChange(date(2025, 3, 1), "/copilot/usage retired; /copilot/metrics from here"),
-    ApiChange(date(2025, 10, 10), "Usage metrics reports start (enterprise)"),
-    ApiChange(date(2025, 12, 12), "Usage metrics reports start (organisation)"),
+    ApiChange(date(2025, 3, 1), "/copilot/usage retired"),
+    ApiChange(ENTERPRISE_FIRST_DAY, "Usage metrics reports start (enterprise)"),
+    ApiChange(ORG_FIRST_DAY, "Usage metrics reports start (organisation)"),
     ApiChange(date(2026, 4, 2), "/copilot/metrics sunset"),
 )
 

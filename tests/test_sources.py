@@ -128,7 +128,7 @@ def test_live_failure_is_a_message_without_the_token(
     panel = dashboard.widget.children[1]
     assert "copilot-error" in panel._dom_classes
     assert personal_token not in panel.value
-    assert "Check the GitHub settings" in panel.value
+    assert "Check the GitHub settings (now GITHUB_ORG=acme)" in panel.value
 
 
 def test_mask_hides_token_and_private_key_lines() -> None:

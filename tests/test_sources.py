@@ -6,17 +6,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from history_fixtures import TODAY, FakeSource
+from history_fixtures import *  # noqa: F403 - moto's S3 server fixtures
+from history_fixtures import TODAY, FakeSource, Fault, FaultProxy, new_bucket
 from model_builders import SAMPLES
 
 from copilot_lib import app, history_view
 from copilot_lib.archive import archive
-from copilot_lib.fake_github import FakeAccount, FakeClock, FakeGitHub, Fault
+from copilot_lib.fake_github import FakeAccount, FakeClock, FakeGitHub
+from copilot_lib.fake_github import Fault as GitHubFault
 from copilot_lib.fake_github.samples import make_org_day, make_user_days
 from copilot_lib.history import Entity, History
 from copilot_lib.legacy import load_legacy
 from copilot_lib.secrets import MASK
-from copilot_lib.store import LocalStore
+from copilot_lib.store import LocalStore, S3Store
 
 pytest_plugins = ["fixtures_github"]
 
@@ -117,7 +119,7 @@ def test_live_failure_is_a_message_without_the_token(
     serve_latest(fake, org, clock)
     # A proxy or a GitHub error page may echo the request, token included.
     body = {"message": f"Resource not accessible by personal access token {personal_token}"}
-    fake.add_faults(LATEST, Fault(status=403, body=body))
+    fake.add_faults(LATEST, GitHubFault(status=403, body=body))
     source = app.load_source(live_env(fake, personal_token))
     assert source.tables is None
     assert source.error is not None
@@ -172,3 +174,25 @@ def test_unreadable_store_is_a_message(tmp_path: Path) -> None:
     assert source.tables is None
     assert source.error is not None and "unsupported store" in source.error
     assert source.fix == "Check COPILOT_STORE"
+
+
+def test_s3_store_loads_and_fails_readably(s3_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> None:
+    bucket = new_bucket(s3_proxy)
+    store = S3Store(bucket, "archive", endpoint_url=s3_proxy.url)
+    archive(FakeSource(days=3), History(store), Entity("org", "acme"), today=TODAY, since=TODAY - timedelta(days=3))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_proxy.url)
+    env = {"COPILOT_STORE": f"s3://{bucket}/archive"}
+
+    source = app.load_source(env)
+    assert source.error is None, source.error
+    assert source.history
+    assert source.tables is not None and source.tables.user_daily["day"].nunique() == 3
+
+    s3_proxy.inject(Fault("GET", bucket, 403, "AccessDenied"))
+    try:
+        failed = app.load_source(env)
+    finally:
+        s3_proxy.clear()
+    assert failed.tables is None
+    assert failed.error is not None and "AccessDenied" in failed.error
+    assert failed.fix == "Check COPILOT_STORE"

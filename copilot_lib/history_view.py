@@ -256,6 +256,7 @@ def history_figure(
         series[metrics.GENERATIONS].isna().all() and series[LEGACY_SUGGESTIONS].isna().all()
     )
     charts._layout(figure, "Code activity over the stored history", y_title="Count", empty=not has_data)
+    _legend_below(figure)
     if has_data:
         _mark_api_changes(figure, series, grain)
     return figure
@@ -268,6 +269,15 @@ def period_end(start: pd.Timestamp, grain: str) -> pd.Timestamp:
     if grain == summaries.GRAIN_MONTH:
         return start + pd.offsets.MonthEnd(0)
     return start
+
+
+def _legend_below(figure: go.Figure) -> None:
+    """Put the legend under the plot: its long names would cover the title above it."""
+    figure.update_layout(
+        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0},
+        height=charts.HEIGHT + 100,
+        margin={"b": 120},
+    )
 
 
 def _mark_api_changes(figure: go.Figure, series: pd.DataFrame, grain: str) -> None:
@@ -284,16 +294,18 @@ def _mark_api_changes(figure: go.Figure, series: pd.DataFrame, grain: str) -> No
             y1=1,
             line={"color": "#555555", "dash": "dot", "width": 1},
         )
+        # The note runs up along the line's right side, inside the plot, so it is never clipped.
         figure.add_annotation(
             x=day,
             xref="x",
             yref="paper",
             y=1,
-            yanchor="bottom",
+            yanchor="top",
+            xanchor="left",
             text=html.escape(change.label),
             showarrow=False,
             textangle=-90,
-            xanchor="right",
+            bgcolor="rgba(255, 255, 255, 0.8)",
             font={"size": 11},
         )
 
@@ -332,12 +344,15 @@ def users_figure(
             )
         )
     charts._layout(figure, "Active users and acceptance rate", y_title="Users", empty=series.empty)
+    _legend_below(figure)
     figure.update_layout(
         yaxis2={
             "title": {"text": "Acceptance rate"},
             "overlaying": "y",
             "side": "right",
             "range": [0, 100],
+            "tickmode": "linear",
+            "dtick": 20,
             "ticksuffix": "%",
             "showgrid": False,
         }

@@ -124,11 +124,18 @@ def load_source(
 def live_configured(env: Mapping[str, str]) -> bool:
     """Return True when an organisation or enterprise and some GitHub credential are set.
 
-    Incomplete credentials (an App without a private key) still count, so that the page
-    shows an error naming what is missing instead of showing demo data.
+    Incomplete credentials (an App without a private key, a key without an App) still
+    count, so the page shows an error naming what is missing instead of demo data.
     """
     target = (config.ENV_ORG, config.ENV_ENTERPRISE)
-    credentials = (config.ENV_TOKEN, config.ENV_APP_CLIENT_ID, config.ENV_APP_ID)
+    credentials = (
+        config.ENV_TOKEN,
+        config.ENV_APP_CLIENT_ID,
+        config.ENV_APP_ID,
+        config.ENV_APP_PRIVATE_KEY,
+        config.ENV_APP_PRIVATE_KEY_PATH,
+        config.ENV_APP_PRIVATE_KEY_SECRET,
+    )
     return any(config.setting(None, name, environ=env) for name in target) and any(
         config.setting(None, name, environ=env) for name in credentials
     )

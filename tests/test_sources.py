@@ -73,10 +73,18 @@ def test_demo_data_without_complete_github_settings(env: dict[str, str]) -> None
     assert app.live_configured({**env, "GITHUB_ENTERPRISE": "big", "GITHUB_APP_ID": "1"})
 
 
-def test_incomplete_app_settings_name_what_is_missing() -> None:
-    source = app.load_source({"GITHUB_ORG": "acme", "GITHUB_APP_CLIENT_ID": "Iv1.abc"})
+@pytest.mark.parametrize(
+    ("credential", "expected"),
+    [
+        ({"GITHUB_APP_CLIENT_ID": "Iv1.abc"}, "has no private key"),
+        ({"GITHUB_APP_PRIVATE_KEY_PATH": "/nonexistent/app.pem"}, "no GitHub credentials"),
+    ],
+)
+def test_incomplete_app_settings_name_what_is_missing(credential: dict[str, str], expected: str) -> None:
+    source = app.load_source({"GITHUB_ORG": "acme", **credential})
     assert source.tables is None
-    assert source.error is not None and "has no private key" in source.error
+    assert source.error is not None
+    assert expected in source.error
     assert source.fix == "Check the GitHub settings"
 
 

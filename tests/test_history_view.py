@@ -30,8 +30,8 @@ def tables_of(users: pd.DataFrame, **legacy: pd.DataFrame) -> Tables:
     return Tables(frames={"user_daily": users, **legacy})
 
 
-# Monday 2026-01-05 to Sunday 2026-01-11 is one ISO week; 2026-01-12 starts the next; no
-# data from 2026-01-19 to 2026-02-01, so that week and the one after are gaps.
+# The ISO week of Monday 2026-01-05 has three user rows and the next week two. No user has
+# data from 2026-01-19 to 2026-02-01, so those two weeks are gaps.
 USERS = user_rows(
     [
         ("2026-01-05", 1, 2, 10, 4),
@@ -48,30 +48,45 @@ def test_day_grain_has_every_calendar_day_and_gaps() -> None:
     series = history_series(tables_of(USERS), "day")
     assert len(series) == (pd.Timestamp("2026-02-02") - pd.Timestamp("2026-01-05")).days + 1
     first = series.iloc[0]
-    assert first[GEN] == 20 and first[ACC] == 5 and first["active_users"] == 2
+    assert first[GEN] == 20
+    assert first[ACC] == 5
+    assert first["active_users"] == 2
     assert first["acceptance_rate"] == pytest.approx(0.25)
     gap = series.loc[series["period"] == pd.Timestamp("2026-01-20")].iloc[0]
-    assert pd.isna(gap[GEN]) and pd.isna(gap["active_users"]) and gap["days_with_data"] == 0
+    assert pd.isna(gap[GEN])
+    assert pd.isna(gap["active_users"])
+    assert gap["days_with_data"] == 0
 
 
 def test_week_grain_sums_counters_and_counts_distinct_users() -> None:
     series = history_series(tables_of(USERS), "week").set_index("period")
     assert list(series.index) == list(pd.date_range("2026-01-05", "2026-02-02", freq="W-MON"))
     week = series.loc["2026-01-05"]
-    assert week[GEN] == 40 and week[ACC] == 10 and week["days_with_data"] == 2
+    assert week[GEN] == 40
+    assert week[ACC] == 10
+    assert week["days_with_data"] == 2
     # User 1 was active on two days of the week and counts once.
     assert week["active_users"] == 2
     assert week["acceptance_rate"] == pytest.approx(10 / 40)
-    # A week with user rows but no active user has 0 users, not a gap.
+    # User 3 has rows on two days of the week but no interaction on the second.
     assert series.loc["2026-01-12", "active_users"] == 1
     for gap in ("2026-01-19", "2026-01-26"):
-        assert pd.isna(series.loc[gap, GEN]) and pd.isna(series.loc[gap, "active_users"])
+        assert pd.isna(series.loc[gap, GEN])
+        assert pd.isna(series.loc[gap, "active_users"])
+
+
+def test_period_without_active_user_counts_zero() -> None:
+    users = user_rows([("2026-01-05", 1, 1, 2, 1), ("2026-01-12", 1, 0, 3, 0)])
+    series = history_series(tables_of(users), "week").set_index("period")
+    assert series.loc["2026-01-12", "active_users"] == 0
+    assert series.loc["2026-01-12", GEN] == 3
 
 
 def test_month_grain_rate_is_ratio_of_sums() -> None:
     series = history_series(tables_of(USERS), "month").set_index("period")
     january = series.loc["2026-01-01"]
-    assert january[GEN] == 44 and january[ACC] == 11
+    assert january[GEN] == 44
+    assert january[ACC] == 11
     assert january["acceptance_rate"] == pytest.approx(11 / 44)
     assert january["active_users"] == 3
     assert series.loc["2026-02-01", "active_users"] == 1
@@ -100,7 +115,8 @@ def test_legacy_days_join_as_their_own_columns() -> None:
     assert legacy_week["legacy_acceptances"] == 50
     assert legacy_week["legacy_acceptance_rate"] == pytest.approx(0.25)
     # Legacy numbers never flow into the current columns, and current ones never into legacy.
-    assert pd.isna(legacy_week[GEN]) and legacy_week["days_with_data"] == 0
+    assert pd.isna(legacy_week[GEN])
+    assert legacy_week["days_with_data"] == 0
     assert pd.isna(series.loc["2026-01-05", "legacy_suggestions"])
 
 
@@ -120,7 +136,8 @@ def test_status_days_count_stored_and_gap_days() -> None:
 
 def test_empty_tables_give_an_empty_series_and_figure() -> None:
     series = history_series(Tables(), "month")
-    assert series.empty and "period" in series
+    assert series.empty
+    assert "period" in series
     figure = history_figure(series)
     assert [annotation.text for annotation in figure.layout.annotations] == ["No data in this date range"]
 

@@ -8,6 +8,7 @@ that needs the value calls :meth:`Secret.reveal` at the one place it sends it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from copilot_lib.errors import ConfigError
@@ -15,6 +16,8 @@ from copilot_lib.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 MASK = "********"
+# Shorter values or key lines are too likely to occur in a message by chance.
+MIN_MASKED_LENGTH = 8
 
 
 class Secret:
@@ -50,6 +53,21 @@ class Secret:
     def __reduce__(self) -> Any:
         # Pickling would write the value to disk or a queue in clear text.
         raise TypeError("a Secret cannot be pickled")
+
+
+def mask(text: str, values: Iterable[str | Secret]) -> str:
+    """Return ``text`` with every occurrence of each secret value replaced by the mask.
+
+    Use it on messages built from outside text (an HTTP response, an exception from a
+    library) before showing or logging them, since those cannot be relied on to hide a value.
+    """
+    for value in values:
+        revealed = value.reveal() if isinstance(value, Secret) else value
+        for line in revealed.strip().splitlines() or [revealed]:
+            # A private key is masked line by line, so a message quoting part of it is masked too.
+            if len(line.strip()) >= MIN_MASKED_LENGTH:
+                text = text.replace(line.strip(), MASK)
+    return text
 
 
 def read_aws_secret(secret_id: str) -> Secret:

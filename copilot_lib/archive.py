@@ -29,8 +29,10 @@ import orjson
 
 from copilot_lib.config import DEFAULT_ARCHIVE_CONCURRENCY, DEFAULT_ARCHIVE_DAY_BUDGET, GitHubSettings
 from copilot_lib.errors import (
+    AccountNotFoundError,
     AuthenticationError,
     CopilotDashboardError,
+    PermissionDeniedError,
     RateLimitError,
     ReportFormatError,
     StoreError,
@@ -55,7 +57,10 @@ DEFAULT_DAY_BUDGET = DEFAULT_ARCHIVE_DAY_BUDGET
 DEFAULT_CONCURRENCY = DEFAULT_ARCHIVE_CONCURRENCY
 LOCK_WAIT_SECONDS = 600.0
 # Errors after which no other day can succeed in this run.
-FATAL_ERRORS = (AuthenticationError, RateLimitError)
+FATAL_ERRORS = (AuthenticationError, AccountNotFoundError, RateLimitError)
+# Errors after which a "not available" answer may come from wrong credentials or a wrong
+# account name, not from GitHub lacking the day, so the run records no gaps.
+ACCESS_ERRORS = (AuthenticationError, AccountNotFoundError, PermissionDeniedError)
 
 
 @dataclass
@@ -195,6 +200,8 @@ class ArchiveRun:
         )
         self._stop = threading.Event()
         self._count_lock = threading.Lock()
+        self._gaps: dict[date, str] = {}
+        self._access_failed = False
 
     def run(
         self,
@@ -240,6 +247,7 @@ class ArchiveRun:
                 self._fetch_days(plan.days)
                 if snapshots and not self._stop.is_set():
                     self._snapshots()
+                self._save_gaps()
             except KeyboardInterrupt:
                 self.summary.interrupted = True
                 raise
@@ -279,6 +287,8 @@ class ArchiveRun:
             self.summary.failed[label] = str(exc)
             _log_step("day", day=label, outcome="failed", error=str(exc), level=logging.ERROR)
             self._report(day, "failed")
+            if isinstance(exc, ACCESS_ERRORS):
+                self._access_failed = True
             if isinstance(exc, FATAL_ERRORS):
                 # Every later request would fail the same way: leave the days for the next run.
                 self._stop.set()
@@ -286,7 +296,8 @@ class ArchiveRun:
         if isinstance(result, NotAvailable):
             self.summary.not_available.append(label)
             if (self.today - day).days > GAP_AFTER_DAYS:
-                self.history.save_gap(self.entity, day, result.reason)
+                with self._count_lock:
+                    self._gaps[day] = result.reason
             _log_step("day", day=label, outcome="not_available", reason=result.reason)
             self._report(day, "not_available")
             return
@@ -319,6 +330,8 @@ class ArchiveRun:
             except StoreError:
                 raise
             except CopilotDashboardError as exc:
+                if isinstance(exc, ACCESS_ERRORS):
+                    self._access_failed = True
                 self.summary.failed[kind] = str(exc)
                 setattr(self.summary, kind, "failed")
                 _log_step(kind, outcome="failed", error=str(exc), level=logging.ERROR)
@@ -330,6 +343,19 @@ class ArchiveRun:
             else:
                 setattr(self.summary, kind, "unchanged")
             _log_step(kind, outcome=getattr(self.summary, kind))
+
+    def _save_gaps(self) -> None:
+        """Record the settled days without a report, unless an access error makes that doubtful."""
+        if self._access_failed:
+            if self._gaps:
+                logger.warning(
+                    "recorded none of %d days without a report as gaps, because the run had an "
+                    "authentication, permission or not-found error",
+                    len(self._gaps),
+                )
+            return
+        for day, reason in sorted(self._gaps.items()):
+            self.history.save_gap(self.entity, day, reason)
 
     def _save_status(self) -> None:
         try:

@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from copilot_lib.config import GitHubSettings, github_settings
 from copilot_lib.errors import (
+    AccountNotFoundError,
     AuthenticationError,
     DayOutOfRangeError,
     GitHubError,
@@ -62,7 +63,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 28
 # Errors after which every further call would fail the same way, so the run stops.
-FATAL_ERRORS = (AuthenticationError, RateLimitError)
+FATAL_ERRORS = (AuthenticationError, AccountNotFoundError, RateLimitError)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from copilot_lib import __version__, config
 from copilot_lib.archive_cli import add_archive_parsers
 from copilot_lib.errors import CopilotDashboardError, DataDirError, ReportFormatError
 from copilot_lib.fetch import add_fetch_parser
+from copilot_lib.logs import configure_logging
 
 logger = logging.getLogger(__name__)
 
@@ -149,8 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.verbose)
     try:
         return int(args.handler(args))
     except (UsageError, DataDirError, ReportFormatError) as exc:

@@ -15,6 +15,24 @@ from copilot_lib.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 MASK = "********"
+# Secret values seen in this process, and each long line of multi-line ones (a PEM key), so
+# that the log filter in copilot_lib.logs can remove them from any log line.
+_KNOWN_VALUES: set[str] = set()
+_MIN_REDACTED_LENGTH = 8
+
+
+def known_values() -> frozenset[str]:
+    """Return the secret values created in this process, and the long lines of multi-line ones."""
+    return frozenset(_KNOWN_VALUES)
+
+
+def _register(value: str) -> None:
+    if len(value) >= _MIN_REDACTED_LENGTH:
+        _KNOWN_VALUES.add(value)
+    for line in value.splitlines():
+        line = line.strip()
+        if len(line) >= 16 and not line.startswith("-----"):
+            _KNOWN_VALUES.add(line)
 
 
 class Secret:
@@ -24,6 +42,7 @@ class Secret:
 
     def __init__(self, value: str):
         self._value = value
+        _register(value)
 
     def reveal(self) -> str:
         """Return the secret value; call only where the value is sent or used."""

@@ -94,13 +94,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _summary(args: argparse.Namespace) -> int:
     from copilot_lib.health import health_report
-    from copilot_lib.metrics import kpis
+    from copilot_lib.metrics import data_range, kpis, scope_entity_ids, select
     from copilot_lib.tables import load_folder
 
     if args.since and args.until and args.since > args.until:
         raise UsageError(f"--since {args.since} is after --until {args.until}: swap them")
     tables = load_folder(args.data_dir)
+    if args.entity_id is not None:
+        known = scope_entity_ids(tables, args.scope)
+        if str(args.entity_id) not in known:
+            within = f" with --scope {args.scope}" if args.scope else ""
+            raise UsageError(
+                f"--entity-id {args.entity_id}: no records{within} in {args.data_dir}; "
+                f"the ids there are {', '.join(known) or 'none'}"
+            )
     selection = {"scope": args.scope, "entity_id": args.entity_id}
+    last_day = data_range(select(tables, args.scope, args.entity_id))[1]
+    if args.since and args.until is None and last_day is not None and args.since > last_day:
+        raise UsageError(
+            f"--since {args.since} is after the last day of data, {last_day}: choose an earlier day"
+        )
     result = kpis(tables, args.since, args.until, **selection).as_dict()
     if result["assigned_seats"] is None:
         # Without a seat listing there is no denominator: leave adoption out, not zero.

@@ -90,14 +90,21 @@ def _status(day: date, found: bool, today: date) -> str:
     return PRESENT if found else MISSING
 
 
-def unknown_shares(tables: Tables, since: date | None = None, until: date | None = None) -> dict[str, float | None]:
+def unknown_shares(
+    tables: Tables,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
+) -> dict[str, float | None]:
     """Return, per dimension, the share of generated code attributed to ``unknown``.
 
     The share uses ``code_generation_activity_count`` (the one counter every breakdown
     carries), from entity breakdowns when present, else user breakdowns. None when the
     dimension has no activity.
     """
-    view = metrics.select(tables)
+    view = metrics.select(tables, scope, entity_id)
     result: dict[str, float | None] = {}
     for dimension, names in DIMENSION_TABLES.items():
         frame = _first_nonempty(view, names)
@@ -124,6 +131,9 @@ def attribution_shares(
     since: date | None = None,
     until: date | None = None,
     counter: str = metrics.GENERATIONS,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
 ) -> dict[str, float | None]:
     """Return, per breakdown, its summed ``counter`` divided by the top-level total.
 
@@ -131,7 +141,7 @@ def attribution_shares(
     in that breakdown. Entity tables are used when present, else user tables. Model
     breakdowns cover chat and agent only, so their share is below 1.0 by design.
     """
-    view = metrics.select(tables)
+    view = metrics.select(tables, scope, entity_id)
     parent = "entity" if not view.entity_daily.empty else "user"
     totals = metrics.window(view.frames[f"{parent}_daily"], since, until)
     total = totals[counter].fillna(0).sum() if counter in totals else 0
@@ -163,8 +173,8 @@ def health_report(
         "days_missing": int(counts.get(MISSING, 0)),
         "days_settling": int(counts.get(SETTLING, 0)),
         "missing_days": [day.date().isoformat() for day in missing],
-        "unknown_share": unknown_shares(tables, since, until),
-        "attributed_share": attribution_shares(tables, since, until),
+        "unknown_share": unknown_shares(tables, since, until, scope=scope, entity_id=entity_id),
+        "attributed_share": attribution_shares(tables, since, until, scope=scope, entity_id=entity_id),
         "duplicates_dropped": dict(tables.duplicates_dropped),
         "records_skipped": tables.records_skipped,
     }

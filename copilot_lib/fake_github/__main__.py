@@ -45,27 +45,52 @@ def build(server: FakeGitHub, users: int, days: int) -> None:
     server.set_report(org, "organization-28-day/latest", org_days, window=window, parts=1)
 
 
-def main() -> None:
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}: use a whole number of at least 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too small: use at least 1")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the server until interrupted; return 2 when the port cannot be used."""
     parser = argparse.ArgumentParser(description="Serve a fake GitHub with sample Copilot data.")
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--users", type=int, default=40, help="seats and users (default 40)")
-    parser.add_argument("--days", type=int, default=28, help="days of reports ending yesterday (default 28)")
-    args = parser.parse_args()
+    parser.add_argument("--users", type=_positive, default=40, help="seats and users (default 40)")
+    parser.add_argument(
+        "--days", type=_positive, default=28, help="days of reports ending yesterday (default 28)"
+    )
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    with FakeGitHub(port=args.port) as server, tempfile.TemporaryDirectory() as folder:
-        build(server, args.users, args.days)
-        key_path = Path(folder) / "fake-app.pem"
-        key_path.write_text(server.app_private_key_pem)
-        lines = [f"export {name}={value}" for name, value in env_for_app(server, key_path, ORG).items()]
-        sys.stdout.write("\n".join(lines) + "\n# press Ctrl-C to stop\n")
-        sys.stdout.flush()
-        try:
+    server = FakeGitHub(port=args.port)
+    try:
+        server.start()
+    except OSError as exc:
+        sys.stderr.write(
+            f"cannot listen on 127.0.0.1 port {args.port} ({exc.strerror or exc}): "
+            "choose another --port, or 0 for a free one\n"
+        )
+        return 2
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            build(server, args.users, args.days)
+            key_path = Path(folder) / "fake-app.pem"
+            key_path.write_text(server.app_private_key_pem)
+            lines = [f"export {name}={value}" for name, value in env_for_app(server, key_path, ORG).items()]
+            sys.stdout.write("\n".join(lines) + "\n# press Ctrl-C to stop\n")
+            sys.stdout.flush()
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

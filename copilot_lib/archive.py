@@ -2,12 +2,12 @@
 
 A run fetches, for one organisation or enterprise:
 
-- the newest ``refetch_days`` days again, because GitHub's data for a day settles over two
-  to three days after it ends;
+- every day that is not settled yet (GitHub still changes it; see ``SETTLING_DAYS``) and the
+  ``refetch_days`` newest settled days again, so a day's late telemetry reaches the store;
 - every day missing from the store, and not recorded as a gap, between the first day
   GitHub has reports for (or a configured start) and yesterday, within GitHub's one-year
-  window. The oldest come first because they leave the window first. A per-run day budget
-  ends a run before Lambda's timeout, and the next run continues;
+  window. The newest come first, so a first deployment has the recent weeks after one run.
+  A per-run day budget ends a run before Lambda's timeout, and the next run continues;
 - today's seat listing and team list.
 
 The stored days are listed once per run from the day manifests, so a daily run makes the
@@ -27,7 +27,12 @@ from typing import Any
 
 import orjson
 
-from copilot_lib.config import DEFAULT_ARCHIVE_CONCURRENCY, DEFAULT_ARCHIVE_DAY_BUDGET, GitHubSettings
+from copilot_lib.config import (
+    DEFAULT_ARCHIVE_CONCURRENCY,
+    DEFAULT_ARCHIVE_DAY_BUDGET,
+    SETTLING_DAYS,
+    GitHubSettings,
+)
 from copilot_lib.errors import (
     AccountNotFoundError,
     AuthenticationError,
@@ -48,6 +53,7 @@ logger = logging.getLogger(__name__)
 FIRST_REPORT_DAY = {"org": date(2025, 12, 12), "enterprise": date(2025, 10, 10)}
 # GitHub serves reports for at most one year back.
 HISTORY_WINDOW = timedelta(days=365)
+# Settled days fetched again by every run, newest first.
 REFETCH_DAYS = 3
 # A day without a report this many days after it ended never gets one, because it is before
 # the entity's reports start or outside the window. It is recorded as a gap and not requested
@@ -131,7 +137,7 @@ class ArchiveFailedError(CopilotDashboardError):
 
 @dataclass(frozen=True)
 class DayPlan:
-    """The days a run fetches: ``refetch`` (recent, may change) then ``missing`` (oldest first)."""
+    """The days a run fetches: ``refetch`` (recent, may change) then ``missing`` (newest first)."""
 
     refetch: list[date]
     missing: list[date]
@@ -152,7 +158,11 @@ def plan_days(
     refetch_days: int = REFETCH_DAYS,
     budget: int | None = DEFAULT_DAY_BUDGET,
 ) -> DayPlan:
-    """Choose the days a run fetches, from the set of days already stored."""
+    """Choose the days a run fetches, from the set of days already stored.
+
+    ``refetch`` is every day not settled yet plus the ``refetch_days`` newest settled days,
+    or nothing when ``refetch_days`` is 0.
+    """
     newest = today - timedelta(days=1)
     if until is not None:
         newest = min(newest, until)
@@ -163,8 +173,14 @@ def plan_days(
         return DayPlan([], [], 0)
     span = (newest - oldest).days + 1
     every = [oldest + timedelta(days=offset) for offset in range(span)]
-    refetch = sorted(every[-refetch_days:], reverse=True) if refetch_days > 0 else []
-    missing = [day for day in every if day not in stored and day not in refetch]
+    refetch: list[date] = []
+    if refetch_days > 0:
+        newest_settled = today - timedelta(days=SETTLING_DAYS + 1)
+        first_refetch = newest_settled - timedelta(days=refetch_days - 1)
+        refetch = [day for day in reversed(every) if day >= first_refetch]
+    # NOTE: newest first means that, while a long backlog is filled, each run loses the day
+    # that leaves GitHub's one-year window; recent weeks matter more to the dashboard.
+    missing = [day for day in reversed(every) if day not in stored and day not in refetch]
     if budget is None:
         return DayPlan(refetch, missing, 0)
     taken = max(budget - len(refetch), 0)

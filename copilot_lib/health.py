@@ -20,13 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from copilot_lib import metrics
+from copilot_lib import config, metrics
 from copilot_lib.schema import UNKNOWN
 from copilot_lib.tables import Tables
 
 logger = logging.getLogger(__name__)
 
-SETTLING_DAYS = 3
+SETTLING_DAYS = config.SETTLING_DAYS
 PRESENT, MISSING, SETTLING = "present", "missing", "settling"
 DIMENSION_TABLES = {
     "ide": ("entity_by_ide", "user_by_ide"),

@@ -14,7 +14,8 @@ import pytest
 from history_fixtures import *  # noqa: F403 - the fixtures these tests take as arguments
 from history_fixtures import FaultProxy, new_bucket
 
-from copilot_lib.archive import ArchiveFailedError
+from copilot_lib.archive import REFETCH_DAYS, ArchiveFailedError
+from copilot_lib.config import SETTLING_DAYS
 from copilot_lib.fake_github import FakeGitHub, Fault
 from copilot_lib.fake_github.samples import make_org_day, make_seats, make_teams, make_user_days, recent_days
 from copilot_lib.history import History
@@ -97,8 +98,9 @@ def test_daily_run_makes_few_github_calls(lambda_env: S3Store, github: FakeGitHu
     api_calls = [call for call in github.calls()[before:] if "sig" not in call.query]
     assert summary["ok"] is True
     assert summary["written"] == []
-    assert len(summary["unchanged"]) == 3
-    assert len(api_calls) <= 20, [(call.path, call.query) for call in api_calls]
+    # The days still settling, and the newest settled ones again.
+    assert len(summary["unchanged"]) == SETTLING_DAYS + REFETCH_DAYS
+    assert len(api_calls) <= 40, [(call.path, call.query) for call in api_calls]
 
 
 def test_handler_logs_one_json_line_per_step(

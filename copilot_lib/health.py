@@ -138,8 +138,9 @@ def attribution_shares(
     """Return, per breakdown, its summed ``counter`` divided by the top-level total.
 
     1.0 means the breakdown attributes all activity; less means some activity has no value
-    in that breakdown. Entity tables are used when present, else user tables. Model
-    breakdowns cover chat and agent only, so their share is below 1.0 by design.
+    in that breakdown. None means the breakdown has no rows in the window. Entity tables are
+    used when present, else user tables. Model breakdowns cover chat and agent only, so their
+    share is below 1.0 by design.
     """
     view = metrics.select(tables, scope, entity_id)
     parent = "entity" if not view.entity_daily.empty else "user"
@@ -148,7 +149,8 @@ def attribution_shares(
     result: dict[str, float | None] = {}
     for child in ATTRIBUTION_TABLES:
         frame = metrics.window(view.frames[f"{parent}_{child}"], since, until)
-        if counter not in frame or not total:
+        if counter not in frame or frame.empty or not total:
+            # A breakdown without rows is absent, which differs from attributing nothing.
             result[child] = None
             continue
         result[child] = float(frame[counter].fillna(0).sum() / total)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +134,7 @@ def run_archive(args: argparse.Namespace) -> int:
     from copilot_lib.archive import ArchiveFailedError, archive_from_settings
     from copilot_lib.store import open_store
 
+    _reject_future("--since", args.since)
     store = open_store(args.store, endpoint_url=args.endpoint_url)
     try:
         summary = archive_from_settings(
@@ -153,6 +154,8 @@ def run_backfill(args: argparse.Namespace) -> int:
 
     if args.until is not None and args.since > args.until:
         raise ConfigError(f"--since {args.since} is after --until {args.until}: swap them")
+    _reject_future("--since", args.since)
+    _reject_future("--until", args.until)
     store = open_store(args.store, endpoint_url=args.endpoint_url)
     bar = tqdm(unit="day", desc="backfill", disable=args.no_progress, file=sys.stderr)
 
@@ -184,6 +187,15 @@ def run_backfill(args: argparse.Namespace) -> int:
         sys.stderr.write("interrupted: the days already stored are kept; run the same command to resume\n")
         raise
     return _finish(summary, None)
+
+
+def _reject_future(option: str, day: date | None) -> None:
+    """Raise ConfigError for a day GitHub cannot have a report for yet (today or later, UTC)."""
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    if day is not None and day > yesterday:
+        raise ConfigError(
+            f"{option} {day} is in the future: GitHub's newest report day is yesterday, UTC ({yesterday})"
+        )
 
 
 def _entity(args: argparse.Namespace) -> tuple[str, str]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -292,3 +293,23 @@ def test_rebuild_tables_command(github_env: FakeGitHub, tmp_path: Path, capsys: 
 
     assert f"rebuilt the tables of {DAYS} days" in capsys.readouterr().out
     assert store_contents(store) == before
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["archive", "--since", "{future}"],
+        ["backfill", "--since", "{future}"],
+        ["backfill", "--since", "2026-01-01", "--until", "{future}"],
+    ],
+)
+def test_future_days_are_rejected(arguments: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    future = (datetime.now(UTC).date() + timedelta(days=5)).isoformat()
+    store = tmp_path / "store"
+
+    code = main([*(part.format(future=future) for part in arguments), "--org", "acme", "--store", str(store)])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{future} is in the future" in err
+    assert not store.exists()

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from copilot_lib.fake_github import FakeGitHub
+from copilot_lib.fake_github import FakeGitHub, NotReady
 from copilot_lib.fake_github.samples import (
     make_org_day,
     make_seats,
@@ -30,8 +30,13 @@ ORG_ID = 4455667
 
 
 def build(server: FakeGitHub, users: int, days: int) -> None:
-    """Add organisation ``acme`` with ``users`` seats and ``days`` days of reports."""
-    org = server.add_org(ORG, seats=make_seats(users), teams=make_teams(ORG, ORG_ID, ["payments", "platform"]))
+    """Add organisation ``acme`` with ``users`` seats and ``days`` days of reports.
+
+    Every daily report is served, so ``fetch`` and ``archive`` store each day: users are
+    spread over two teams, and the repository report has no data (HTTP 204).
+    """
+    teams = make_teams(ORG, ORG_ID, ["payments", "platform"])
+    org = server.add_org(ORG, seats=make_seats(users), teams=teams)
     calendar = recent_days(days, server.clock_today())
     everyone = []
     for day in calendar:
@@ -39,6 +44,18 @@ def build(server: FakeGitHub, users: int, days: int) -> None:
         everyone += rows
         server.set_report(org, "users-1-day", rows, day=day)
         server.set_report(org, "organization-1-day", [make_org_day(ORG_ID, day, rows)], day=day, parts=1)
+        memberships = [
+            {
+                "user_id": row["user_id"],
+                "day": day.isoformat(),
+                "organization_id": str(ORG_ID),
+                "team_id": teams[index % len(teams)]["id"],
+                "slug": teams[index % len(teams)]["slug"],
+            }
+            for index, row in enumerate(rows)
+        ]
+        server.set_report(org, "user-teams-1-day", memberships, day=day)
+        server.set_not_ready(org, "repos-1-day", NotReady.NO_CONTENT, day=day)
     window = (calendar[0], calendar[-1])
     server.set_report(org, "users-28-day/latest", everyone, window=window)
     org_days = [make_org_day(ORG_ID, day, [r for r in everyone if r["day"] == day.isoformat()]) for day in calendar]

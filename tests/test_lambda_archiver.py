@@ -166,6 +166,37 @@ def test_cfn_lint_rejects_a_broken_template(tmp_path: Path) -> None:
     assert any("Sometimes" in problem for problem in problems)
 
 
+def _evaluate_rule(node: Any, parameters: dict[str, str]) -> Any:
+    """Evaluate the CloudFormation rule functions the template uses, for given parameter values."""
+    if not isinstance(node, dict):
+        return node
+    (function, argument), *_ = node.items()
+    if function == "Ref":
+        return parameters[argument]
+    values = [_evaluate_rule(item, parameters) for item in argument]
+    operations = {
+        "Fn::Or": any,
+        "Fn::And": all,
+        "Fn::Not": lambda items: not items[0],
+        "Fn::Equals": lambda items: items[0] == items[1],
+    }
+    return operations[function](values)
+
+
+@pytest.mark.parametrize(
+    ("org", "enterprise", "accepted"),
+    [("acme", "", True), ("", "acme-ent", True), ("", "", False), ("acme", "acme-ent", False)],
+)
+def test_template_requires_exactly_one_account(org: str, enterprise: str, accepted: bool) -> None:
+    from cfnlint.decode import decode
+
+    template, errors = decode(str(TEMPLATE))
+    assert not errors
+    assertion = template["Rules"]["ExactlyOneAccount"]["Assertions"][0]["Assert"]
+
+    assert _evaluate_rule(assertion, {"GitHubOrg": org, "GitHubEnterprise": enterprise}) is accepted
+
+
 def test_template_resources() -> None:
     from cfnlint.decode import decode
 

@@ -29,6 +29,12 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
+# What an interrupted command leaves behind, for the message after Ctrl-C.
+INTERRUPTED_KEPT = {
+    "fetch": "; the files written so far are complete and kept",
+}
+
+
 class UsageError(CopilotDashboardError):
     """A command-line argument is invalid."""
 
@@ -173,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"copilot-dashboard {args.command}: {exc}\n")
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        sys.stderr.write(f"copilot-dashboard {args.command}: interrupted\n")
+        kept = INTERRUPTED_KEPT.get(args.command, "")
+        sys.stderr.write(f"copilot-dashboard {args.command}: interrupted{kept}\n")
         return 130
 
 

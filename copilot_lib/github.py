@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from copilot_lib.auth import auth_from_settings
+from copilot_lib.auth import AppAuth, auth_from_settings
 from copilot_lib.config import GitHubSettings
 from copilot_lib.errors import (
     AccountNotFoundError,
@@ -242,10 +242,15 @@ def confirm_account(client: GitHubClient, scope: Scope) -> None:
     GitHub answers 404 both for a report day that is not ready and for an account that does
     not exist, so the first 404 of a run is checked with one cheap call. An organisation is
     looked up with ``GET /orgs/{org}``. GitHub has no such REST call for an enterprise, so an
-    enterprise is checked with the first page of its seat listing. A 403 there means the
-    account exists and the credentials lack the seat permission, which is enough.
+    enterprise is checked with the first page of its seat listing when a token is used. A 403
+    there means the account exists and the credentials lack the seat permission, which is enough.
     """
     if scope.prefix in client.confirmed_accounts:
+        return
+    if scope.kind is ScopeKind.ENTERPRISE and isinstance(client.auth, AppAuth):
+        # App tokens cannot list enterprise seats. The App's installation, found by the
+        # enterprise's slug or configured by id, already stands for the enterprise.
+        client.confirmed_accounts.add(scope.prefix)
         return
     path = scope.prefix if scope.kind is ScopeKind.ORG else f"{scope.prefix}/copilot/billing/seats"
     try:

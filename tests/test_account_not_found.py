@@ -127,3 +127,16 @@ def test_archive_known_org_records_gaps(app_env: FakeGitHub, tmp_path: Path) -> 
     main(["archive", "--org", "acme", "--store", str(store), "--budget", "20"])
 
     assert list(store.glob("gaps/org=acme/*.json"))
+
+
+def test_fetch_enterprise_with_app_treats_404_as_not_ready(
+    app_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app_env.add_enterprise("acme-ent")
+
+    code = _fetch(app_env, tmp_path / "out", "--enterprise", "acme-ent")
+
+    output = capsys.readouterr()
+    assert code == 0
+    assert "not available from GitHub yet" in output.out
+    assert app_env.calls("/enterprises/acme-ent/copilot/billing/seats") == []

@@ -86,6 +86,8 @@ class ArchiveSummary:
     not_available: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     remaining: int = 0
+    # Days in the run's range that were stored or recorded as gaps already, so not fetched.
+    already_stored: int = 0
     seats: str = "not fetched"
     teams: str = "not fetched"
     interrupted: bool = False
@@ -116,6 +118,7 @@ class ArchiveSummary:
             "skipped": self.skipped,
             "failed": dict(sorted(self.failed.items())),
             "remaining": self.remaining,
+            "already_stored": self.already_stored,
             "seats": self.seats,
             "teams": self.teams,
             "interrupted": self.interrupted,
@@ -142,6 +145,7 @@ class DayPlan:
     refetch: list[date]
     missing: list[date]
     remaining: int
+    already_stored: int = 0
 
     @property
     def days(self) -> list[date]:
@@ -181,10 +185,11 @@ def plan_days(
     # NOTE: newest first means that, while a long backlog is filled, each run loses the day
     # that leaves GitHub's one-year window; recent weeks matter more to the dashboard.
     missing = [day for day in reversed(every) if day not in stored and day not in refetch]
+    already = len(every) - len(refetch) - len(missing)
     if budget is None:
-        return DayPlan(refetch, missing, 0)
+        return DayPlan(refetch, missing, 0, already)
     taken = max(budget - len(refetch), 0)
-    return DayPlan(refetch, missing[:taken], max(len(missing) - taken, 0))
+    return DayPlan(refetch, missing[:taken], max(len(missing) - taken, 0), already)
 
 
 class ArchiveRun:
@@ -251,6 +256,7 @@ class ArchiveRun:
                 self.on_plan(plan)
             self.summary.planned = len(plan.days)
             self.summary.remaining = plan.remaining
+            self.summary.already_stored = plan.already_stored
             _log_step(
                 "plan",
                 entity=str(self.entity),

@@ -112,7 +112,8 @@ def _settings(args: argparse.Namespace) -> config.GitHubSettings:
 def _print_summary(summary: ArchiveSummary) -> None:
     line = (
         f"{summary.entity}: {len(summary.written)} days written, {len(summary.updated)} updated, "
-        f"{summary.skipped} skipped, {len(summary.failed)} failed, {summary.remaining} left for "
+        f"{summary.skipped} skipped, {summary.already_stored} already stored, "
+        f"{len(summary.failed)} failed, {summary.remaining} left for "
         f"later runs; seats {summary.seats}, teams {summary.teams} ({summary.store})"
     )
     sys.stdout.write(line + "\n")

@@ -98,6 +98,21 @@ def test_backfill_resumes_after_github_failure(
     assert load_store(store).frames["seats"].empty
 
 
+def test_backfill_rerun_counts_stored_days(
+    github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since, until = _range()
+    arguments = ["backfill", "--since", since, "--until", until, "--no-progress", "--store", str(tmp_path / "s")]
+    assert main(arguments) == 0
+    capsys.readouterr()
+
+    assert main(arguments) == 0
+
+    output = capsys.readouterr().out
+    assert "org=acme: 0 days written" in output
+    assert f"{DAYS} already stored" in output
+
+
 def test_backfill_killed_then_rerun_converges(github_env: FakeGitHub, tmp_path: Path) -> None:
     since, until = _range()
     arguments = ["backfill", "--since", since, "--until", until, "--no-progress", "--concurrency", "1"]

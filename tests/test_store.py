@@ -318,6 +318,7 @@ def test_plan_days_budget_and_window() -> None:
     first_day = date(2025, 12, 12)
     all_days = (TODAY - timedelta(days=1) - first_day).days + 1
     assert plan.remaining == all_days - 39 - 4
+    assert plan.already_stored == 39 - 6
 
     enterprise = plan_days(set(), kind="enterprise", today=TODAY, budget=None, refetch_days=0)
     assert enterprise.missing[0] == TODAY - timedelta(days=1)

@@ -2,8 +2,9 @@
 
 A run fetches, for one organisation or enterprise:
 
-- every day that is not settled yet (GitHub still changes it; see ``SETTLING_DAYS``) and the
-  ``refetch_days`` newest settled days again, so a day's late telemetry reaches the store;
+- every day that is not settled yet, because GitHub still changes it (see ``SETTLING_DAYS``).
+  The ``refetch_days`` newest settled days are fetched again too, so a day's late telemetry
+  reaches the store;
 - every day missing from the store, and not recorded as a gap, between the first day
   GitHub has reports for (or a configured start) and yesterday, within GitHub's one-year
   window. The newest come first, so a first deployment has the recent weeks after one run.
@@ -64,7 +65,7 @@ DEFAULT_CONCURRENCY = DEFAULT_ARCHIVE_CONCURRENCY
 LOCK_WAIT_SECONDS = 600.0
 # Errors after which no other day can succeed in this run.
 FATAL_ERRORS = (AuthenticationError, AccountNotFoundError, RateLimitError)
-# Errors after which a "not available" answer may come from wrong credentials or a wrong
+# Errors after which a "not available" response may come from wrong credentials or a wrong
 # account name, not from GitHub lacking the day, so the run records no gaps.
 ACCESS_ERRORS = (AuthenticationError, AccountNotFoundError, PermissionDeniedError)
 
@@ -182,8 +183,8 @@ def plan_days(
         newest_settled = today - timedelta(days=SETTLING_DAYS + 1)
         first_refetch = newest_settled - timedelta(days=refetch_days - 1)
         refetch = [day for day in reversed(every) if day >= first_refetch]
-    # NOTE: newest first means that, while a long backlog is filled, each run loses the day
-    # that leaves GitHub's one-year window; recent weeks matter more to the dashboard.
+    # NOTE: while a long backlog is filled newest first, each run loses the day that leaves
+    # GitHub's one-year window. Recent weeks matter more to the dashboard than the oldest day.
     missing = [day for day in reversed(every) if day not in stored and day not in refetch]
     already = len(every) - len(refetch) - len(missing)
     if budget is None:

@@ -29,7 +29,7 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
-# What an interrupted command leaves behind, for the message after Ctrl-C.
+# The files an interrupted command leaves behind, by command, for the message after Ctrl-C.
 INTERRUPTED_KEPT = {
     "fetch": "; the files written so far are complete and kept",
 }

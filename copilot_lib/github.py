@@ -237,9 +237,9 @@ def fetch_report_envelope(
 
 
 def confirm_account(client: GitHubClient, scope: Scope) -> None:
-    """Raise AccountNotFoundError unless GitHub knows ``scope``'s organisation or enterprise.
+    """Raise AccountNotFoundError unless GitHub confirms that ``scope``'s account exists.
 
-    GitHub answers 404 both for a report day that is not ready and for an account that does
+    GitHub returns 404 both for a report day that is not ready and for an account that does
     not exist, so the first 404 of a run is checked with one cheap call. An organisation is
     looked up with ``GET /orgs/{org}``. GitHub has no such REST call for an enterprise, so an
     enterprise is checked with the first page of its seat listing when a token is used. A 403

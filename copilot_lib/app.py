@@ -18,17 +18,22 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import ipywidgets as widgets
+import pandas as pd
 
-from copilot_lib import config, demo, tabs, views
+from copilot_lib import config, demo, history_view, tabs, views
 from copilot_lib.components import Chart
 from copilot_lib.errors import CopilotDashboardError
+from copilot_lib.fetch import fetch_latest
+from copilot_lib.history_tables import day_status, load_store
+from copilot_lib.secrets import mask
+from copilot_lib.store import open_store
 from copilot_lib.tables import Tables, load_folder
 from copilot_lib.theme import Theme, load_theme
 
@@ -40,6 +45,9 @@ PRESETS = (("Last 7 days", 7), ("Last 28 days", 28), ("Whole range", 0))
 GRAIN_OPTIONS = (("Day", "day"), ("ISO week", "week"), ("Month", "month"))
 CONTROL_ROW = {"flex_flow": "row wrap", "align_items": "center"}
 
+# Called with (done, total, name) after each download of live data.
+Progress = Callable[[int, int, str], None]
+
 STYLESHEET = Path(__file__).with_name("assets") / "dashboard.css"
 
 
@@ -47,13 +55,18 @@ STYLESHEET = Path(__file__).with_name("assets") / "dashboard.css"
 class Source:
     """The tables the dashboard shows and where they came from.
 
-    ``tables`` is None when loading failed, and ``error`` then explains the failure to the viewer.
+    ``tables`` is None when loading failed, and ``error`` then explains the failure to the
+    viewer and ``fix`` names the setting to check. ``history`` marks a history store, whose
+    ``days`` holds :func:`~copilot_lib.history_tables.day_status`.
     """
 
     tables: Tables | None
     label: str
     demo: bool = False
     error: str | None = None
+    fix: str = f"Check {config.ENV_DATA_DIR}"
+    history: bool = False
+    days: pd.DataFrame | None = None
 
 
 def demo_tables(users: int = DEMO_USERS, days: int = DEMO_DAYS) -> Tables:
@@ -64,20 +77,34 @@ def demo_tables(users: int = DEMO_USERS, days: int = DEMO_DAYS) -> Tables:
         return load_folder(folder)
 
 
-def load_source(environ: Mapping[str, str] | None = None) -> Source:
-    """Load the tables to show: the ``COPILOT_DATA_DIR`` folder when set, else demo data.
+def load_source(
+    environ: Mapping[str, str] | None = None, *, on_progress: Progress | None = None
+) -> Source:
+    """Load the tables to show, from the first data source that is configured.
+
+    The order is: the ``COPILOT_DATA_DIR`` folder, the ``COPILOT_STORE`` history store, live
+    data from GitHub when an organisation or enterprise and credentials are set, and else
+    demo data. ``on_progress(done, total, name)`` is called after each GitHub download.
 
     Failures become a :class:`Source` with an error message instead of an exception, so the
-    page shows a readable panel rather than a traceback.
+    page shows a readable panel rather than a traceback. Secret values from the environment
+    are masked in that message.
     """
     env = os.environ if environ is None else environ
     folder = config.setting(None, config.ENV_DATA_DIR, environ=env)
-    # TODO: read the history store (COPILOT_STORE) and live GitHub data when credentials
-    # are configured; both belong here, before the demo-data fallback.
+    store = config.setting(None, config.ENV_STORE, environ=env)
+    label, fix = "demo data", f"Check {config.ENV_DATA_DIR}"
     try:
         if folder:
             path = os.path.expanduser(folder)
+            label = path
             return Source(tables=load_folder(path), label=f"Report files in {path}")
+        if store:
+            label, fix = store, f"Check {config.ENV_STORE}"
+            return store_source(store)
+        if live_configured(env):
+            label, fix = live_label(env), "Check the GitHub settings"
+            return live_source(config.github_settings(environ=env), on_progress)
         return Source(
             tables=demo_tables(),
             label=f"Demo data: {DEMO_USERS} generated users over {DEMO_DAYS} days. "
@@ -85,13 +112,77 @@ def load_source(environ: Mapping[str, str] | None = None) -> Source:
             demo=True,
         )
     except CopilotDashboardError as exc:
-        logger.warning("loading the dashboard data failed: %s", exc)
-        return Source(tables=None, label=folder or "demo data", error=str(exc))
+        message = mask(str(exc), secret_values(env))
+        logger.warning("loading the dashboard data failed: %s", message)
+        return Source(tables=None, label=label, error=message, fix=fix)
     except Exception as exc:  # the viewer sees a message panel, never a traceback
-        logger.exception("loading the dashboard data failed unexpectedly")
-        return Source(
-            tables=None, label=folder or "demo data", error=f"{type(exc).__name__}: {exc}"
-        )
+        message = mask(f"{type(exc).__name__}: {exc}", secret_values(env))
+        logger.error("loading the dashboard data failed unexpectedly: %s", message)
+        return Source(tables=None, label=label, error=message, fix=fix)
+
+
+def live_configured(env: Mapping[str, str]) -> bool:
+    """Return True when an organisation or enterprise and some GitHub credential are set.
+
+    Incomplete credentials (an App without a private key, a key without an App) still
+    count, so the page shows an error naming what is missing instead of demo data.
+    """
+    target = (config.ENV_ORG, config.ENV_ENTERPRISE)
+    credentials = (
+        config.ENV_TOKEN,
+        config.ENV_APP_CLIENT_ID,
+        config.ENV_APP_ID,
+        config.ENV_APP_PRIVATE_KEY,
+        config.ENV_APP_PRIVATE_KEY_PATH,
+        config.ENV_APP_PRIVATE_KEY_SECRET,
+    )
+    return any(config.setting(None, name, environ=env) for name in target) and any(
+        config.setting(None, name, environ=env) for name in credentials
+    )
+
+
+def live_label(env: Mapping[str, str]) -> str:
+    """Return the organisation or enterprise setting, such as ``GITHUB_ORG=acme``."""
+    for name in (config.ENV_ORG, config.ENV_ENTERPRISE):
+        value = config.setting(None, name, environ=env)
+        if value:
+            return f"{name}={value}"
+    return "no organisation or enterprise"
+
+
+def secret_values(env: Mapping[str, str]) -> list[str]:
+    """Return the secret values set in ``env``: the token and the App private key."""
+    names = (config.ENV_TOKEN, config.ENV_APP_PRIVATE_KEY)
+    return [value for name in names if (value := config.setting(None, name, environ=env))]
+
+
+def store_source(location: str) -> Source:
+    """Load every stored day, the legacy tables and the day status of a history store."""
+    store = open_store(location)
+    tables = load_store(store)
+    return Source(
+        tables=tables,
+        label=f"History store {store.url}",
+        history=True,
+        days=day_status(store),
+    )
+
+
+def live_source(settings: config.GitHubSettings, on_progress: Progress | None = None) -> Source:
+    """Download the latest 28-day reports and the seats from GitHub and load them.
+
+    The files go to a temporary folder that is removed once loaded, so every page load
+    shows GitHub's current window and no report files stay on the server.
+    """
+    name = settings.org or settings.enterprise
+    with tempfile.TemporaryDirectory(prefix="copilot-live-") as folder:
+        fetch_latest(settings, folder, on_progress=on_progress)
+        tables = load_folder(folder)
+    kind = "organisation" if settings.org else "enterprise"
+    return Source(
+        tables=tables,
+        label=f"Live data from GitHub for {kind} {name}: the latest 28-day reports and seats.",
+    )
 
 
 class Dashboard:
@@ -126,6 +217,7 @@ class Dashboard:
 
         self._build_controls()
         self.views = tabs.build_views()
+        self.views += [history_view.HistoryView(source.days)] if source.history else []
         self._stale = set(range(len(self.views)))
         self.tab_widget = widgets.Tab(children=[view.widget for view in self.views])
         self.tab_widget.titles = tuple(view.title for view in self.views)
@@ -158,7 +250,7 @@ class Dashboard:
         panel = widgets.HTML(
             f'<div role="alert"><h2>The dashboard could not load its data</h2>'
             f"<p>{html.escape(message)}</p>"
-            f"<p>Check {config.ENV_DATA_DIR} (now {html.escape(self.source.label)}) "
+            f"<p>{html.escape(self.source.fix)} (now {html.escape(self.source.label)}) "
             "and reload the page.</p></div>"
         )
         panel.add_class("copilot-error")
@@ -411,10 +503,24 @@ def show(environ: Mapping[str, str] | None = None, *, background: bool = True) -
     return shell
 
 
+def progress_message(message: widgets.HTML) -> Progress:
+    """Return an ``on_progress`` callback that shows the download steps in ``message``."""
+
+    def report(done: int, total: int, name: str) -> None:
+        message.value = (
+            '<p role="status">Loading the usage data… downloaded '
+            f"{done} of {total} from GitHub ({html.escape(name)})</p>"
+        )
+
+    return report
+
+
 def _fill(shell: widgets.VBox, environ: Mapping[str, str] | None, theme: Theme) -> None:
     """Load the data and put the dashboard's widgets into ``shell``."""
+    message = cast(widgets.HTML, shell.children[0])
     try:
-        shell.children = Dashboard(load_source(environ), theme).widget.children
+        source = load_source(environ, on_progress=progress_message(message))
+        shell.children = Dashboard(source, theme).widget.children
     except Exception:  # the viewer sees a message panel, never a traceback
         logger.exception("building the dashboard failed")
         failure = widgets.HTML(

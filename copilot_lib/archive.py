@@ -2,12 +2,13 @@
 
 A run fetches, for one organisation or enterprise:
 
-- the newest ``refetch_days`` days again, because GitHub's data for a day settles over two
-  to three days after it ends;
+- every day that is not settled yet, because GitHub still changes it (see ``SETTLING_DAYS``).
+  The ``refetch_days`` newest settled days are fetched again too, so a day's late telemetry
+  reaches the store;
 - every day missing from the store, and not recorded as a gap, between the first day
   GitHub has reports for (or a configured start) and yesterday, within GitHub's one-year
-  window. The oldest come first because they leave the window first. A per-run day budget
-  ends a run before Lambda's timeout, and the next run continues;
+  window. The newest come first, so a first deployment has the recent weeks after one run.
+  A per-run day budget ends a run before Lambda's timeout, and the next run continues;
 - today's seat listing and team list.
 
 The stored days are listed once per run from the day manifests, so a daily run makes the
@@ -27,10 +28,17 @@ from typing import Any
 
 import orjson
 
-from copilot_lib.config import DEFAULT_ARCHIVE_CONCURRENCY, DEFAULT_ARCHIVE_DAY_BUDGET, GitHubSettings
+from copilot_lib.config import (
+    DEFAULT_ARCHIVE_CONCURRENCY,
+    DEFAULT_ARCHIVE_DAY_BUDGET,
+    SETTLING_DAYS,
+    GitHubSettings,
+)
 from copilot_lib.errors import (
+    AccountNotFoundError,
     AuthenticationError,
     CopilotDashboardError,
+    PermissionDeniedError,
     RateLimitError,
     ReportFormatError,
     StoreError,
@@ -46,6 +54,7 @@ logger = logging.getLogger(__name__)
 FIRST_REPORT_DAY = {"org": date(2025, 12, 12), "enterprise": date(2025, 10, 10)}
 # GitHub serves reports for at most one year back.
 HISTORY_WINDOW = timedelta(days=365)
+# Settled days fetched again by every run, newest first.
 REFETCH_DAYS = 3
 # A day without a report this many days after it ended never gets one, because it is before
 # the entity's reports start or outside the window. It is recorded as a gap and not requested
@@ -55,7 +64,10 @@ DEFAULT_DAY_BUDGET = DEFAULT_ARCHIVE_DAY_BUDGET
 DEFAULT_CONCURRENCY = DEFAULT_ARCHIVE_CONCURRENCY
 LOCK_WAIT_SECONDS = 600.0
 # Errors after which no other day can succeed in this run.
-FATAL_ERRORS = (AuthenticationError, RateLimitError)
+FATAL_ERRORS = (AuthenticationError, AccountNotFoundError, RateLimitError)
+# Errors after which a "not available" response may come from wrong credentials or a wrong
+# account name, not from GitHub lacking the day, so the run records no gaps.
+ACCESS_ERRORS = (AuthenticationError, AccountNotFoundError, PermissionDeniedError)
 
 
 @dataclass
@@ -75,6 +87,8 @@ class ArchiveSummary:
     not_available: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     remaining: int = 0
+    # Days in the run's range that were stored or recorded as gaps already, so not fetched.
+    already_stored: int = 0
     seats: str = "not fetched"
     teams: str = "not fetched"
     interrupted: bool = False
@@ -105,6 +119,7 @@ class ArchiveSummary:
             "skipped": self.skipped,
             "failed": dict(sorted(self.failed.items())),
             "remaining": self.remaining,
+            "already_stored": self.already_stored,
             "seats": self.seats,
             "teams": self.teams,
             "interrupted": self.interrupted,
@@ -126,11 +141,12 @@ class ArchiveFailedError(CopilotDashboardError):
 
 @dataclass(frozen=True)
 class DayPlan:
-    """The days a run fetches: ``refetch`` (recent, may change) then ``missing`` (oldest first)."""
+    """The days a run fetches: ``refetch`` (recent, may change) then ``missing`` (newest first)."""
 
     refetch: list[date]
     missing: list[date]
     remaining: int
+    already_stored: int = 0
 
     @property
     def days(self) -> list[date]:
@@ -147,7 +163,11 @@ def plan_days(
     refetch_days: int = REFETCH_DAYS,
     budget: int | None = DEFAULT_DAY_BUDGET,
 ) -> DayPlan:
-    """Choose the days a run fetches, from the set of days already stored."""
+    """Choose the days a run fetches, from the set of days already stored.
+
+    ``refetch`` is every day not settled yet plus the ``refetch_days`` newest settled days,
+    or nothing when ``refetch_days`` is 0.
+    """
     newest = today - timedelta(days=1)
     if until is not None:
         newest = min(newest, until)
@@ -158,12 +178,19 @@ def plan_days(
         return DayPlan([], [], 0)
     span = (newest - oldest).days + 1
     every = [oldest + timedelta(days=offset) for offset in range(span)]
-    refetch = sorted(every[-refetch_days:], reverse=True) if refetch_days > 0 else []
-    missing = [day for day in every if day not in stored and day not in refetch]
+    refetch: list[date] = []
+    if refetch_days > 0:
+        newest_settled = today - timedelta(days=SETTLING_DAYS + 1)
+        first_refetch = newest_settled - timedelta(days=refetch_days - 1)
+        refetch = [day for day in reversed(every) if day >= first_refetch]
+    # NOTE: while a long backlog is filled newest first, each run loses the day that leaves
+    # GitHub's one-year window. Recent weeks matter more to the dashboard than the oldest day.
+    missing = [day for day in reversed(every) if day not in stored and day not in refetch]
+    already = len(every) - len(refetch) - len(missing)
     if budget is None:
-        return DayPlan(refetch, missing, 0)
+        return DayPlan(refetch, missing, 0, already)
     taken = max(budget - len(refetch), 0)
-    return DayPlan(refetch, missing[:taken], max(len(missing) - taken, 0))
+    return DayPlan(refetch, missing[:taken], max(len(missing) - taken, 0), already)
 
 
 class ArchiveRun:
@@ -195,6 +222,8 @@ class ArchiveRun:
         )
         self._stop = threading.Event()
         self._count_lock = threading.Lock()
+        self._gaps: dict[date, str] = {}
+        self._access_failed = False
 
     def run(
         self,
@@ -228,6 +257,7 @@ class ArchiveRun:
                 self.on_plan(plan)
             self.summary.planned = len(plan.days)
             self.summary.remaining = plan.remaining
+            self.summary.already_stored = plan.already_stored
             _log_step(
                 "plan",
                 entity=str(self.entity),
@@ -240,6 +270,7 @@ class ArchiveRun:
                 self._fetch_days(plan.days)
                 if snapshots and not self._stop.is_set():
                     self._snapshots()
+                self._save_gaps()
             except KeyboardInterrupt:
                 self.summary.interrupted = True
                 raise
@@ -279,6 +310,8 @@ class ArchiveRun:
             self.summary.failed[label] = str(exc)
             _log_step("day", day=label, outcome="failed", error=str(exc), level=logging.ERROR)
             self._report(day, "failed")
+            if isinstance(exc, ACCESS_ERRORS):
+                self._access_failed = True
             if isinstance(exc, FATAL_ERRORS):
                 # Every later request would fail the same way: leave the days for the next run.
                 self._stop.set()
@@ -286,7 +319,8 @@ class ArchiveRun:
         if isinstance(result, NotAvailable):
             self.summary.not_available.append(label)
             if (self.today - day).days > GAP_AFTER_DAYS:
-                self.history.save_gap(self.entity, day, result.reason)
+                with self._count_lock:
+                    self._gaps[day] = result.reason
             _log_step("day", day=label, outcome="not_available", reason=result.reason)
             self._report(day, "not_available")
             return
@@ -319,6 +353,8 @@ class ArchiveRun:
             except StoreError:
                 raise
             except CopilotDashboardError as exc:
+                if isinstance(exc, ACCESS_ERRORS):
+                    self._access_failed = True
                 self.summary.failed[kind] = str(exc)
                 setattr(self.summary, kind, "failed")
                 _log_step(kind, outcome="failed", error=str(exc), level=logging.ERROR)
@@ -330,6 +366,19 @@ class ArchiveRun:
             else:
                 setattr(self.summary, kind, "unchanged")
             _log_step(kind, outcome=getattr(self.summary, kind))
+
+    def _save_gaps(self) -> None:
+        """Record the settled days without a report, unless an access error makes that doubtful."""
+        if self._access_failed:
+            if self._gaps:
+                logger.warning(
+                    "recorded none of %d days without a report as gaps, because the run had an "
+                    "authentication, permission or not-found error",
+                    len(self._gaps),
+                )
+            return
+        for day, reason in sorted(self._gaps.items()):
+            self.history.save_gap(self.entity, day, reason)
 
     def _save_status(self) -> None:
         try:

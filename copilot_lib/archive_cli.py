@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +112,8 @@ def _settings(args: argparse.Namespace) -> config.GitHubSettings:
 def _print_summary(summary: ArchiveSummary) -> None:
     line = (
         f"{summary.entity}: {len(summary.written)} days written, {len(summary.updated)} updated, "
-        f"{summary.skipped} skipped, {len(summary.failed)} failed, {summary.remaining} left for "
+        f"{summary.skipped} skipped, {summary.already_stored} already stored, "
+        f"{len(summary.failed)} failed, {summary.remaining} left for "
         f"later runs; seats {summary.seats}, teams {summary.teams} ({summary.store})"
     )
     sys.stdout.write(line + "\n")
@@ -134,6 +135,7 @@ def run_archive(args: argparse.Namespace) -> int:
     from copilot_lib.archive import ArchiveFailedError, archive_from_settings
     from copilot_lib.store import open_store
 
+    _reject_future("--since", args.since)
     store = open_store(args.store, endpoint_url=args.endpoint_url)
     try:
         summary = archive_from_settings(
@@ -153,6 +155,8 @@ def run_backfill(args: argparse.Namespace) -> int:
 
     if args.until is not None and args.since > args.until:
         raise ConfigError(f"--since {args.since} is after --until {args.until}: swap them")
+    _reject_future("--since", args.since)
+    _reject_future("--until", args.until)
     store = open_store(args.store, endpoint_url=args.endpoint_url)
     bar = tqdm(unit="day", desc="backfill", disable=args.no_progress, file=sys.stderr)
 
@@ -184,6 +188,15 @@ def run_backfill(args: argparse.Namespace) -> int:
         sys.stderr.write("interrupted: the days already stored are kept; run the same command to resume\n")
         raise
     return _finish(summary, None)
+
+
+def _reject_future(option: str, day: date | None) -> None:
+    """Raise ConfigError for a day GitHub cannot have a report for yet (today or later, UTC)."""
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    if day is not None and day > yesterday:
+        raise ConfigError(
+            f"{option} {day} is in the future: GitHub's newest report day is yesterday, UTC ({yesterday})"
+        )
 
 
 def _entity(args: argparse.Namespace) -> tuple[str, str]:

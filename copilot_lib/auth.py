@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from copilot_lib import config
 from copilot_lib.config import GitHubSettings
-from copilot_lib.errors import AuthenticationError, ConfigError, NotFoundError
+from copilot_lib.errors import AccountNotFoundError, AuthenticationError, ConfigError, NotFoundError
 from copilot_lib.secrets import Secret, read_aws_secret
 
 logger = logging.getLogger(__name__)
@@ -229,9 +229,10 @@ class AppAuth:
         try:
             body = self._app_call(send, "GET", path)
         except NotFoundError as exc:
-            raise NotFoundError(
-                f"GitHub App {self.issuer} is not installed on {account}: install it there, or set "
-                f"{config.ENV_APP_INSTALLATION_ID} to the installation id",
+            raise AccountNotFoundError(
+                f"GitHub App {self.issuer} is not installed on {account}, or {account} does not exist: "
+                f"check the name, install the App there, or set {config.ENV_APP_INSTALLATION_ID} "
+                "to the installation id",
                 status=exc.status,
                 url=exc.url,
                 request_id=exc.request_id,

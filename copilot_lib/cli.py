@@ -21,11 +21,18 @@ from copilot_lib import __version__, config
 from copilot_lib.archive_cli import add_archive_parsers
 from copilot_lib.errors import CopilotDashboardError, DataDirError, ReportFormatError
 from copilot_lib.fetch import add_fetch_parser
+from copilot_lib.logs import configure_logging
 
 logger = logging.getLogger(__name__)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+
+
+# The files an interrupted command leaves behind, by command, for the message after Ctrl-C.
+INTERRUPTED_KEPT = {
+    "fetch": "; the files written so far are complete and kept",
+}
 
 
 class UsageError(CopilotDashboardError):
@@ -93,13 +100,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _summary(args: argparse.Namespace) -> int:
     from copilot_lib.health import health_report
-    from copilot_lib.metrics import kpis
+    from copilot_lib.metrics import data_range, kpis, scope_entity_ids, select
     from copilot_lib.tables import load_folder
 
     if args.since and args.until and args.since > args.until:
         raise UsageError(f"--since {args.since} is after --until {args.until}: swap them")
     tables = load_folder(args.data_dir)
+    if args.entity_id is not None:
+        known = scope_entity_ids(tables, args.scope)
+        if str(args.entity_id) not in known:
+            within = f" with --scope {args.scope}" if args.scope else ""
+            raise UsageError(
+                f"--entity-id {args.entity_id}: no records{within} in {args.data_dir}; "
+                f"the ids there are {', '.join(known) or 'none'}"
+            )
     selection = {"scope": args.scope, "entity_id": args.entity_id}
+    last_day = data_range(select(tables, args.scope, args.entity_id))[1]
+    if args.since and args.until is None and last_day is not None and args.since > last_day:
+        raise UsageError(
+            f"--since {args.since} is after the last day of data, {last_day}: choose an earlier day"
+        )
     result = kpis(tables, args.since, args.until, **selection).as_dict()
     if result["assigned_seats"] is None:
         # Without a seat listing there is no denominator: leave adoption out, not zero.
@@ -149,8 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.verbose)
     try:
         return int(args.handler(args))
     except (UsageError, DataDirError, ReportFormatError) as exc:
@@ -160,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"copilot-dashboard {args.command}: {exc}\n")
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        sys.stderr.write(f"copilot-dashboard {args.command}: interrupted\n")
+        kept = INTERRUPTED_KEPT.get(args.command, "")
+        sys.stderr.write(f"copilot-dashboard {args.command}: interrupted{kept}\n")
         return 130
 
 

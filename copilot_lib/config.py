@@ -47,6 +47,10 @@ DEFAULT_PORT = 8866
 # (an estimate: about 8 GitHub requests per day, at 8 days in flight).
 DEFAULT_ARCHIVE_DAY_BUDGET = 120
 DEFAULT_ARCHIVE_CONCURRENCY = 8
+# A report day is settled, and GitHub no longer changes it, once this many full UTC days have
+# passed since it ended: day D is final from D+4. GitHub's docs say data is usually complete
+# within two full days and, on another page, three; the larger figure is used.
+SETTLING_DAYS = 3
 
 
 def setting(

@@ -69,6 +69,14 @@ class NotFoundError(GitHubError):
     """The resource does not exist or is hidden from these credentials (HTTP 404)."""
 
 
+class AccountNotFoundError(NotFoundError):
+    """The organisation or enterprise is unknown to GitHub, or the GitHub App is not installed on it.
+
+    A report endpoint's 404 means "no report for this day" only for an account that exists, so
+    this error stops a run instead of counting its days as not available.
+    """
+
+
 class RateLimitError(GitHubError):
     """GitHub's rate limit would need a longer wait than the configured maximum."""
 

@@ -35,7 +35,9 @@ from tqdm import tqdm
 
 from copilot_lib.config import GitHubSettings, github_settings
 from copilot_lib.errors import (
+    AccountNotFoundError,
     AuthenticationError,
+    ConfigError,
     DayOutOfRangeError,
     GitHubError,
     RateLimitError,
@@ -62,7 +64,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 28
 # Errors after which every further call would fail the same way, so the run stops.
-FATAL_ERRORS = (AuthenticationError, RateLimitError)
+FATAL_ERRORS = (AuthenticationError, AccountNotFoundError, RateLimitError)
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,12 @@ class FetchSummary:
     not_available: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    # Downloads left out after an error that every later request would repeat.
+    not_attempted: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.not_attempted
 
     def line(self) -> str:
         """Return the one-line summary printed at the end of a run."""
@@ -101,6 +105,8 @@ class FetchSummary:
             text += f"; skipped: {', '.join(self.skipped)}"
         if self.failed:
             text += f"; FAILED, missing: {', '.join(self.failed)}"
+        if self.not_attempted:
+            text += f"; stopped after the first error, {len(self.not_attempted)} more files not attempted"
         return text
 
 
@@ -151,7 +157,13 @@ def fetch_to_folder(
     missing. ``on_progress(done, total, name)`` is called after each task.
     """
     summary = FetchSummary(Path(folder))
-    summary.folder.mkdir(parents=True, exist_ok=True)
+    try:
+        summary.folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the output folder {str(summary.folder)!r} ({exc.strerror or exc}): "
+            "choose a folder you can write to"
+        ) from exc
     bar = tqdm(total=len(tasks), unit="file", desc="fetch", disable=not progress, file=sys.stderr)
     with bar:
         for index, task in enumerate(tasks):
@@ -160,8 +172,7 @@ def fetch_to_folder(
                 _run_task(client, scope, task, summary)
             except FATAL_ERRORS as exc:
                 summary.failed[task.name] = str(exc)
-                for later in tasks[index + 1 :]:
-                    summary.failed[later.name] = "not attempted after the error above"
+                summary.not_attempted = [later.name for later in tasks[index + 1 :]]
                 logger.error("fetching %s failed, stopping: %s", task.name, exc)
                 break
             except GitHubError as exc:

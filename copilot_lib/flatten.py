@@ -308,7 +308,7 @@ class Flattener:
     def _skip(self, provenance: tuple[Any, ...], kind: str, what: str) -> None:
         self.skipped += 1
         if self.skipped <= 20:
-            logger.warning("%s:%d: skipped a %s record without %s", provenance[2], provenance[3], kind, what)
+            logger.warning("%s:%d: skipped one %s record without %s", provenance[2], provenance[3], kind, what)
 
     def _add_entity(self, data: dict[str, Any], provenance: tuple[Any, ...]) -> None:
         scope, entity = scope_and_entity(data)

@@ -19,12 +19,14 @@ from typing import Any
 
 import orjson
 
-from copilot_lib.auth import auth_from_settings
+from copilot_lib.auth import AppAuth, auth_from_settings
 from copilot_lib.config import GitHubSettings
 from copilot_lib.errors import (
+    AccountNotFoundError,
     DayOutOfRangeError,
     GitHubError,
     NotFoundError,
+    PermissionDeniedError,
     ReportLinkExpiredError,
 )
 from copilot_lib.http import GitHubClient, json_body
@@ -213,7 +215,10 @@ def fetch_report_envelope(
     path = f"{scope.prefix}/copilot/metrics/reports/{report}"
     try:
         response = client.request("GET", path, params=params)
+    except AccountNotFoundError:
+        raise
     except NotFoundError as exc:
+        confirm_account(client, scope)
         logger.debug("%s %s for %s: not available (%s)", scope, report, day, exc)
         return ReportNotAvailable(scope, report, day, NotReadyForm.NOT_FOUND)
     if response.status_code == 204 or not response.content.strip():
@@ -229,6 +234,38 @@ def fetch_report_envelope(
             request_id=response.headers.get("x-github-request-id"),
         )
     return body
+
+
+def confirm_account(client: GitHubClient, scope: Scope) -> None:
+    """Raise AccountNotFoundError unless GitHub confirms that ``scope``'s account exists.
+
+    GitHub returns 404 both for a report day that is not ready and for an account that does
+    not exist, so the first 404 of a run is checked with one cheap call. An organisation is
+    looked up with ``GET /orgs/{org}``. GitHub has no such REST call for an enterprise, so an
+    enterprise is checked with the first page of its seat listing when a token is used. A 403
+    there means the account exists and the credentials lack the seat permission, which is enough.
+    """
+    if scope.prefix in client.confirmed_accounts:
+        return
+    if scope.kind is ScopeKind.ENTERPRISE and isinstance(client.auth, AppAuth):
+        # App tokens cannot list enterprise seats. The App's installation, found by the
+        # enterprise's slug or configured by id, already stands for the enterprise.
+        client.confirmed_accounts.add(scope.prefix)
+        return
+    path = scope.prefix if scope.kind is ScopeKind.ORG else f"{scope.prefix}/copilot/billing/seats"
+    try:
+        client.request("GET", path, params={"per_page": 1})
+    except NotFoundError as exc:
+        raise AccountNotFoundError(
+            f"GitHub does not know {scope}, or the credentials cannot see it: check the name "
+            "and that the token or GitHub App has access to it",
+            status=exc.status,
+            url=exc.url,
+            request_id=exc.request_id,
+        ) from exc
+    except PermissionDeniedError:
+        pass
+    client.confirmed_accounts.add(scope.prefix)
 
 
 def _links(envelope: dict[str, Any], report: str) -> list[str]:

@@ -20,13 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from copilot_lib import metrics
+from copilot_lib import config, metrics
 from copilot_lib.schema import UNKNOWN
 from copilot_lib.tables import Tables
 
 logger = logging.getLogger(__name__)
 
-SETTLING_DAYS = 3
+SETTLING_DAYS = config.SETTLING_DAYS
 PRESENT, MISSING, SETTLING = "present", "missing", "settling"
 DIMENSION_TABLES = {
     "ide": ("entity_by_ide", "user_by_ide"),
@@ -90,14 +90,21 @@ def _status(day: date, found: bool, today: date) -> str:
     return PRESENT if found else MISSING
 
 
-def unknown_shares(tables: Tables, since: date | None = None, until: date | None = None) -> dict[str, float | None]:
+def unknown_shares(
+    tables: Tables,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
+) -> dict[str, float | None]:
     """Return, per dimension, the share of generated code attributed to ``unknown``.
 
     The share uses ``code_generation_activity_count`` (the one counter every breakdown
     carries), from entity breakdowns when present, else user breakdowns. None when the
     dimension has no activity.
     """
-    view = metrics.select(tables)
+    view = metrics.select(tables, scope, entity_id)
     result: dict[str, float | None] = {}
     for dimension, names in DIMENSION_TABLES.items():
         frame = _first_nonempty(view, names)
@@ -124,21 +131,26 @@ def attribution_shares(
     since: date | None = None,
     until: date | None = None,
     counter: str = metrics.GENERATIONS,
+    *,
+    scope: str | None = None,
+    entity_id: str | None = None,
 ) -> dict[str, float | None]:
     """Return, per breakdown, its summed ``counter`` divided by the top-level total.
 
     1.0 means the breakdown attributes all activity; less means some activity has no value
-    in that breakdown. Entity tables are used when present, else user tables. Model
-    breakdowns cover chat and agent only, so their share is below 1.0 by design.
+    in that breakdown. None means the breakdown has no rows in the window. Entity tables are
+    used when present, else user tables. Model breakdowns cover chat and agent only, so their
+    share is below 1.0 by design.
     """
-    view = metrics.select(tables)
+    view = metrics.select(tables, scope, entity_id)
     parent = "entity" if not view.entity_daily.empty else "user"
     totals = metrics.window(view.frames[f"{parent}_daily"], since, until)
     total = totals[counter].fillna(0).sum() if counter in totals else 0
     result: dict[str, float | None] = {}
     for child in ATTRIBUTION_TABLES:
         frame = metrics.window(view.frames[f"{parent}_{child}"], since, until)
-        if counter not in frame or not total:
+        if counter not in frame or frame.empty or not total:
+            # A breakdown without rows is absent, which differs from attributing nothing.
             result[child] = None
             continue
         result[child] = float(frame[counter].fillna(0).sum() / total)
@@ -163,8 +175,8 @@ def health_report(
         "days_missing": int(counts.get(MISSING, 0)),
         "days_settling": int(counts.get(SETTLING, 0)),
         "missing_days": [day.date().isoformat() for day in missing],
-        "unknown_share": unknown_shares(tables, since, until),
-        "attributed_share": attribution_shares(tables, since, until),
+        "unknown_share": unknown_shares(tables, since, until, scope=scope, entity_id=entity_id),
+        "attributed_share": attribution_shares(tables, since, until, scope=scope, entity_id=entity_id),
         "duplicates_dropped": dict(tables.duplicates_dropped),
         "records_skipped": tables.records_skipped,
     }

@@ -33,6 +33,7 @@ from typing import Any
 
 import orjson
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from copilot_lib.errors import StoreError
@@ -138,6 +139,35 @@ def compress(data: bytes) -> bytes:
 def count_rows(parts: list[bytes]) -> int:
     """Return the number of non-blank NDJSON lines in a report's parts."""
     return sum(1 for part in parts for line in part.splitlines() if line.strip())
+
+
+def _parquet_file(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _merge_legacy_day(stored: pa.Table, new: pa.Table) -> tuple[pa.Table, list[str]]:
+    """Merge one legacy day's rows by team_slug; return the rows and the teams whose stored rows stayed.
+
+    A team in ``new`` replaces its stored rows unless it has fewer of them. Teams are sorted
+    by slug, so the result does not depend on the order of the imports.
+    """
+    stored_slugs = stored.column("team_slug").to_pylist()
+    new_slugs = new.column("team_slug").to_pylist()
+    parts = []
+    kept = []
+    for slug in sorted({*stored_slugs, *new_slugs}):
+        old_rows = stored.filter(pa.array([value == slug for value in stored_slugs]))
+        new_rows = new.filter(pa.array([value == slug for value in new_slugs]))
+        if new_rows.num_rows == 0:
+            parts.append(old_rows)
+        elif old_rows.num_rows > new_rows.num_rows:
+            kept.append(slug)
+            parts.append(old_rows)
+        else:
+            parts.append(new_rows)
+    return pa.concat_tables(parts, promote_options="permissive"), kept
 
 
 def report_part(parts: list[bytes]) -> ReportPart:
@@ -306,25 +336,39 @@ class History:
         return self.store.put(key, compress(orjson.dumps(payload)), if_absent=True)
 
     def save_legacy(self, entity: Entity, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
-        """Store legacy tables, one file per (table, entity, day); return days by outcome.
+        """Merge legacy tables into the store, one file per (table, entity, day); return days by outcome.
 
-        A stored legacy day is replaced only by one with at least as many rows.
+        Rows are merged by their natural key (team_slug, day). An import replaces the rows of
+        the teams it contains and keeps every other team's stored rows, so importing several
+        files in any order gives their union. The organisation's or enterprise's own rows have
+        ``team_slug`` "". A stored team day is replaced only by one with at least as many rows.
         """
         outcomes = {outcome.value: 0 for outcome in DayOutcome}
         for table, frame in frames.items():
             for day_value, rows in frame.groupby("day", sort=True):
                 day = pd.Timestamp(day_value).date()
                 key = table_key(table, entity, day)
-                content = parquet_bytes(rows)
+                new = pq.read_table(io.BytesIO(parquet_bytes(rows)))
                 stored = self.store.get(key)
-                if stored == content:
-                    outcome = DayOutcome.UNCHANGED
-                elif stored is not None and pq.read_metadata(io.BytesIO(stored)).num_rows > len(rows):
-                    logger.warning("%s %s %s: kept the stored day, which has more rows", table, entity, day)
-                    outcome = DayOutcome.KEPT
+                if stored is None:
+                    self.store.put(key, _parquet_file(new))
+                    outcomes[DayOutcome.WRITTEN.value] += 1
+                    continue
+                merged, kept = _merge_legacy_day(pq.read_table(io.BytesIO(stored)), new)
+                for slug in kept:
+                    logger.warning(
+                        "%s %s %s team %r: kept the stored rows, which are more than the imported ones",
+                        table,
+                        entity,
+                        day,
+                        slug,
+                    )
+                content = _parquet_file(merged)
+                if content == stored:
+                    outcome = DayOutcome.KEPT if kept else DayOutcome.UNCHANGED
                 else:
                     self.store.put(key, content)
-                    outcome = DayOutcome.WRITTEN if stored is None else DayOutcome.UPDATED
+                    outcome = DayOutcome.UPDATED
                 outcomes[outcome.value] += 1
         return outcomes
 

@@ -102,6 +102,8 @@ class GitHubClient:
         self._clock = clock
         self._jitter = jitter
         self._origin = urlsplit(self.base_url)[:2]
+        # URL prefixes (``/orgs/NAME``) of accounts that GitHub confirmed to exist for this client.
+        self.confirmed_accounts: set[str] = set()
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.max_in_flight, max_retries=0)
         self.session.mount("https://", adapter)

@@ -83,6 +83,17 @@ def resolve_scope(tables: Tables, scope: str | None = None, entity_id: str | Non
     return None
 
 
+def scope_entity_ids(tables: Tables, scope: str | None = None) -> list[str]:
+    """Return the sorted organisation or enterprise ids of the records, within ``scope`` when given."""
+    ids: set[str] = set()
+    for name in ("entity_daily", "user_daily"):
+        frame = tables.frames[name]
+        if scope is not None:
+            frame = frame.loc[frame["scope"] == scope]
+        ids.update(str(value) for value in frame["entity_id"].dropna().unique())
+    return sorted(ids)
+
+
 def select(tables: Tables, scope: str | None = None, entity_id: str | None = None) -> Tables:
     """Return the tables restricted to one scope and, when given, one entity id."""
     chosen = resolve_scope(tables, scope, entity_id)
@@ -402,7 +413,9 @@ def kpis(
             weekly = distinct_active_users(users, until - timedelta(days=WEEK_DAYS - 1), until)
             monthly = distinct_active_users(users, until - timedelta(days=MONTH_DAYS - 1), until)
 
-    unique = distinct_active_users(users, since, until) if not users.empty else None
+    # A window without user rows has no distinct-user count: missing, not zero.
+    has_users = not window(users, since, until).empty
+    unique = distinct_active_users(users, since, until) if has_users else None
     generations = _sum(source, GENERATIONS)
     acceptances = _sum(source, ACCEPTANCES)
     seats = assigned_seats(view)
@@ -417,7 +430,7 @@ def kpis(
         weekly_active_users=weekly,
         monthly_active_users=monthly,
         unique_active_users=unique,
-        server_side_only_users=server_side_only_users(users, since, until) if not users.empty else None,
+        server_side_only_users=server_side_only_users(users, since, until) if has_users else None,
         acceptance_rate=acceptance_rate(acceptances, generations),
         interactions=_sum(source, INTERACTIONS),
         code_generations=generations,
@@ -425,7 +438,7 @@ def kpis(
         loc_added=_sum(source, LOC_ADDED),
         loc_deleted=_sum(source, LOC_DELETED),
         assigned_seats=seats,
-        adoption_rate=(unique or 0) / seats if seats and unique is not None else None,
+        adoption_rate=unique / seats if seats and unique is not None else None,
     )
 
 
@@ -659,7 +672,6 @@ def _trailing_distinct(active: pd.DataFrame, span: int) -> dict[pd.Timestamp, in
     calendar = pd.date_range(first, last, freq="D")
     change = starts.reindex(calendar, fill_value=0) - ends.reindex(calendar, fill_value=0)
     return {day: int(count) for day, count in change.cumsum().items()}
-
 # ---------------------------------------------------------------------------------------
 # Definitions used by the dashboard views: periods, per-period distinct users and rates,
 # change against the previous period, seats, teams and data health.

@@ -118,6 +118,11 @@ def span_days(start: Any, end: Any) -> int | None:
     except ValueError:
         return None
 
+UNREADABLE_HINT = (
+    "check that this user may read it and that a .gz file is complete and gzip-compressed, "
+    "or move it out of the folder"
+)
+
 
 def _read_bytes(path: Path) -> bytes:
     try:
@@ -126,7 +131,7 @@ def _read_bytes(path: Path) -> bytes:
                 return handle.read()
         return path.read_bytes()
     except (OSError, EOFError) as exc:
-        raise ReportFormatError(f"cannot read the file: {exc}", path=str(path)) from exc
+        raise ReportFormatError(f"cannot read the file ({exc}): {UNREADABLE_HINT}", path=str(path)) from exc
 
 
 def decode_values(raw: bytes, path: str) -> Iterator[tuple[int, Any]]:
@@ -236,7 +241,7 @@ def read_part_values(path: str | os.PathLike[str], start: int, end: int, first_l
             handle.seek(start)
             raw = handle.read(end - start)
     except OSError as exc:
-        raise ReportFormatError(f"cannot read the file: {exc}", path=name) from exc
+        raise ReportFormatError(f"cannot read the file ({exc}): {UNREADABLE_HINT}", path=name) from exc
     if start == 0 and raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     for number, line_bytes in enumerate(raw.split(b"\n"), start=first_line):

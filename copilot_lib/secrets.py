@@ -8,6 +8,7 @@ that needs the value calls :meth:`Secret.reveal` at the one place it sends it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from copilot_lib.errors import ConfigError
@@ -15,6 +16,25 @@ from copilot_lib.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 MASK = "********"
+# Shorter values or key lines are too likely to occur in a message by chance.
+MIN_MASKED_LENGTH = 8
+# Secret values seen in this process, and each long line of multi-line ones (a PEM key), so
+# that the log filter in copilot_lib.logs can remove them from any log line.
+_KNOWN_VALUES: set[str] = set()
+
+
+def known_values() -> frozenset[str]:
+    """Return the secret values created in this process, and the long lines of multi-line ones."""
+    return frozenset(_KNOWN_VALUES)
+
+
+def _register(value: str) -> None:
+    if len(value) >= MIN_MASKED_LENGTH:
+        _KNOWN_VALUES.add(value)
+    for line in value.splitlines():
+        line = line.strip()
+        if len(line) >= 16 and not line.startswith("-----"):
+            _KNOWN_VALUES.add(line)
 
 
 class Secret:
@@ -24,6 +44,7 @@ class Secret:
 
     def __init__(self, value: str):
         self._value = value
+        _register(value)
 
     def reveal(self) -> str:
         """Return the secret value; call only where the value is sent or used."""
@@ -50,6 +71,22 @@ class Secret:
     def __reduce__(self) -> Any:
         # Pickling would write the value to disk or a queue in clear text.
         raise TypeError("a Secret cannot be pickled")
+
+
+def mask(text: str, values: Iterable[str | Secret] = ()) -> str:
+    """Return ``text`` with every occurrence of each secret value replaced by the mask.
+
+    Besides ``values``, every :class:`Secret` created in this process is masked. Use it on
+    messages built from outside text (an HTTP response, an exception from a library) before
+    showing or logging them, since those cannot be relied on to hide a value.
+    """
+    for value in (*values, *known_values()):
+        revealed = value.reveal() if isinstance(value, Secret) else value
+        for line in revealed.strip().splitlines() or [revealed]:
+            # A private key is masked line by line, so a message quoting part of it is masked too.
+            if len(line.strip()) >= MIN_MASKED_LENGTH:
+                text = text.replace(line.strip(), MASK)
+    return text
 
 
 def read_aws_secret(secret_id: str) -> Secret:

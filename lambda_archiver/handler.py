@@ -25,6 +25,7 @@ import orjson
 from copilot_lib import config
 from copilot_lib.archive import DEFAULT_DAY_BUDGET, ArchiveFailedError, archive_from_settings
 from copilot_lib.errors import ConfigError
+from copilot_lib.logs import configure_logging
 from copilot_lib.store import S3Store
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def handler(event: Mapping[str, Any] | None, context: Any) -> dict[str, Any]:
     EventBridge retry policy act on.
     """
     # Lambda's root logger passes only warnings by default; the step lines are INFO.
+    configure_logging()
     for name in ("copilot_lib", "lambda_archiver"):
         logging.getLogger(name).setLevel(logging.INFO)
     environ = os.environ

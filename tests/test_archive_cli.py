@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,13 +88,29 @@ def test_backfill_resumes_after_github_failure(
 
     assert main([*arguments, *store_args(store, request)]) == 1
     captured = capsys.readouterr()
-    assert f"failed {since}" in captured.err
+    # Missing days are fetched newest first, so the fault hits the last day.
+    assert f"failed {until}" in captured.err
     assert len(History(store).stored_days(ACME)) == DAYS - 1
 
     assert main([*arguments, *store_args(store, request)]) == 0
     assert "1 days written" in capsys.readouterr().out
     assert len(History(store).stored_days(ACME)) == DAYS
     assert load_store(store).frames["seats"].empty
+
+
+def test_backfill_rerun_counts_stored_days(
+    github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since, until = _range()
+    arguments = ["backfill", "--since", since, "--until", until, "--no-progress", "--store", str(tmp_path / "s")]
+    assert main(arguments) == 0
+    capsys.readouterr()
+
+    assert main(arguments) == 0
+
+    output = capsys.readouterr().out
+    assert "org=acme: 0 days written" in output
+    assert f"{DAYS} already stored" in output
 
 
 def test_backfill_killed_then_rerun_converges(github_env: FakeGitHub, tmp_path: Path) -> None:
@@ -291,3 +308,23 @@ def test_rebuild_tables_command(github_env: FakeGitHub, tmp_path: Path, capsys: 
 
     assert f"rebuilt the tables of {DAYS} days" in capsys.readouterr().out
     assert store_contents(store) == before
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["archive", "--since", "{future}"],
+        ["backfill", "--since", "{future}"],
+        ["backfill", "--since", "2026-01-01", "--until", "{future}"],
+    ],
+)
+def test_future_days_are_rejected(arguments: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    future = (datetime.now(UTC).date() + timedelta(days=5)).isoformat()
+    store = tmp_path / "store"
+
+    code = main([*(part.format(future=future) for part in arguments), "--org", "acme", "--store", str(store)])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{future} is in the future" in err
+    assert not store.exists()

@@ -143,8 +143,44 @@ def test_fetch_stops_after_rate_limit(
     captured = capsys.readouterr()
     assert status == 1
     assert "retry after" in captured.err
-    assert "not attempted" in captured.err
+    assert "not attempted" in captured.out
     assert fake.calls("/orgs/acme/copilot/billing/seats") == []
+
+
+def test_fetch_with_bad_token_prints_one_error(
+    fake: FakeGitHub,
+    org: FakeAccount,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in (config.ENV_ENTERPRISE, config.ENV_APP_ID, config.ENV_APP_CLIENT_ID, config.ENV_APP_PRIVATE_KEY):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(config.ENV_API_URL, fake.url)
+    monkeypatch.setenv(config.ENV_TOKEN, "ghp_not_a_valid_token_0123456789")
+    since = clock.today() - timedelta(days=20)
+
+    status = _fetch(tmp_path / "out", "--since", since.isoformat())
+
+    captured = capsys.readouterr()
+    assert status == 1
+    assert len(captured.err.strip().splitlines()) == 1
+    assert len(captured.out.strip().splitlines()) == 1
+    assert "stopped after the first error" in captured.out
+
+
+def test_fetch_into_uncreatable_folder_fails_cleanly(
+    app_env: None, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    day = (clock.today() - timedelta(days=2)).isoformat()
+
+    status = _fetch(Path("/dev/null/out"), "--since", day, "--until", day)
+
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "/dev/null/out" in captured.err
+    assert "Traceback" not in captured.err
 
 
 @pytest.mark.parametrize(

@@ -74,3 +74,12 @@ def test_report_counts_duplicates(tmp_path):
 def test_report_counts_skipped_records(tmp_path):
     tables = load_records(tmp_path, [entity("not-a-day", 1, 1, 1), entity("2026-11-01", 1, 1, 1)])
     assert health.health_report(tables, today=date(2026, 12, 1))["records_skipped"] == 1
+
+
+def test_attribution_share_missing_without_breakdown_rows(tmp_path):
+    record = entity("2026-11-01", 0, 10, 2, totals_by_ide=[{"ide": "vscode", **counters(0, 10, 2)}])
+
+    shares = health.attribution_shares(load_records(tmp_path, [record]))
+
+    assert shares["by_ide"] == pytest.approx(1.0)
+    assert shares["by_feature"] is None

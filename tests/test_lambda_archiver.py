@@ -14,7 +14,8 @@ import pytest
 from history_fixtures import *  # noqa: F403 - the fixtures these tests take as arguments
 from history_fixtures import FaultProxy, new_bucket
 
-from copilot_lib.archive import ArchiveFailedError
+from copilot_lib.archive import REFETCH_DAYS, ArchiveFailedError
+from copilot_lib.config import SETTLING_DAYS
 from copilot_lib.fake_github import FakeGitHub, Fault
 from copilot_lib.fake_github.samples import make_org_day, make_seats, make_teams, make_user_days, recent_days
 from copilot_lib.history import History
@@ -97,8 +98,9 @@ def test_daily_run_makes_few_github_calls(lambda_env: S3Store, github: FakeGitHu
     api_calls = [call for call in github.calls()[before:] if "sig" not in call.query]
     assert summary["ok"] is True
     assert summary["written"] == []
-    assert len(summary["unchanged"]) == 3
-    assert len(api_calls) <= 20, [(call.path, call.query) for call in api_calls]
+    # The days still settling, and the newest settled ones again.
+    assert len(summary["unchanged"]) == SETTLING_DAYS + REFETCH_DAYS
+    assert len(api_calls) <= 40, [(call.path, call.query) for call in api_calls]
 
 
 def test_handler_logs_one_json_line_per_step(
@@ -162,6 +164,37 @@ def test_cfn_lint_rejects_a_broken_template(tmp_path: Path) -> None:
     problems = _lint(broken)
     assert problems
     assert any("Sometimes" in problem for problem in problems)
+
+
+def _evaluate_rule(node: Any, parameters: dict[str, str]) -> Any:
+    """Evaluate the CloudFormation rule functions the template uses, for given parameter values."""
+    if not isinstance(node, dict):
+        return node
+    (function, argument), *_ = node.items()
+    if function == "Ref":
+        return parameters[argument]
+    values = [_evaluate_rule(item, parameters) for item in argument]
+    operations = {
+        "Fn::Or": any,
+        "Fn::And": all,
+        "Fn::Not": lambda items: not items[0],
+        "Fn::Equals": lambda items: items[0] == items[1],
+    }
+    return operations[function](values)
+
+
+@pytest.mark.parametrize(
+    ("org", "enterprise", "accepted"),
+    [("acme", "", True), ("", "acme-ent", True), ("", "", False), ("acme", "acme-ent", False)],
+)
+def test_template_requires_exactly_one_account(org: str, enterprise: str, accepted: bool) -> None:
+    from cfnlint.decode import decode
+
+    template, errors = decode(str(TEMPLATE))
+    assert not errors
+    assertion = template["Rules"]["ExactlyOneAccount"]["Assertions"][0]["Assert"]
+
+    assert _evaluate_rule(assertion, {"GitHubOrg": org, "GitHubEnterprise": enterprise}) is accepted
 
 
 def test_template_resources() -> None:

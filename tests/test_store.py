@@ -16,6 +16,7 @@ from history_fixtures import TODAY, FakeSource, Fault, FaultProxy, new_bucket, s
 
 from copilot_lib.archive import GAP_AFTER_DAYS, ArchiveFailedError, archive, plan_days
 from copilot_lib.errors import AuthenticationError, StoreError
+from copilot_lib.health import is_settling
 from copilot_lib.history import DayOutcome, Entity, History
 from copilot_lib.history_tables import day_status, load_store
 from copilot_lib.store import LocalStore, ObjectStore, S3Store, s3_client
@@ -62,7 +63,7 @@ def test_archive_writes_layout(store: ObjectStore, reference: dict[str, Any]) ->
 
     assert summary.ok
     assert len(summary.written) == DATA_DAYS
-    assert summary.not_available == [(SINCE + timedelta(days=offset)).isoformat() for offset in range(2)]
+    assert sorted(summary.not_available) == [(SINCE + timedelta(days=offset)).isoformat() for offset in range(2)]
     assert summary.seats == "written"
     assert summary.teams == "written"
     keys = store.list("")
@@ -131,7 +132,7 @@ def test_load_store_matches_source_tables(store: ObjectStore) -> None:
     assert set(loaded.frames["seats"]["day"]) == {pd.Timestamp(TODAY)}
 
 
-def test_daily_run_on_full_store_refetches_three_days(store: ObjectStore) -> None:
+def test_daily_run_refetches_unsettled_and_three_settled_days(store: ObjectStore) -> None:
     # Every day without data is then older than GAP_AFTER_DAYS and recorded as a gap.
     source = FakeSource(days=GAP_AFTER_DAYS + 2)
     run(store, source, since=None, budget=None)
@@ -140,8 +141,9 @@ def test_daily_run_on_full_store_refetches_three_days(store: ObjectStore) -> Non
     summary = run(store, source, since=None)
 
     fetched_days = sorted({day for _, day in source.calls if day is not None})
-    assert fetched_days == [TODAY - timedelta(days=offset) for offset in (3, 2, 1)]
-    assert len(source.calls) == 3 * 4 + 2
+    # Days D with TODAY - D <= SETTLING_DAYS are settling; the next three are the newest settled.
+    assert fetched_days == [TODAY - timedelta(days=offset) for offset in (6, 5, 4, 3, 2, 1)]
+    assert len(source.calls) == 6 * 4 + 2
     assert sorted(summary.unchanged) == [day.isoformat() for day in fetched_days]
     assert summary.written == []
     assert summary.seats == "unchanged"
@@ -309,16 +311,35 @@ def test_s3_errors_fail_the_run(s3_proxy: FaultProxy, reference: dict[str, Any],
 def test_plan_days_budget_and_window() -> None:
     stored = {TODAY - timedelta(days=offset) for offset in range(1, 40)}
     plan = plan_days(stored, kind="org", today=TODAY, budget=10)
-    assert plan.refetch == [TODAY - timedelta(days=offset) for offset in (1, 2, 3)]
-    assert plan.missing[0] == date(2025, 12, 12)
-    assert len(plan.missing) == 7
+    assert plan.refetch == [TODAY - timedelta(days=offset) for offset in range(1, 7)]
+    assert plan.missing[0] == TODAY - timedelta(days=40)
+    assert plan.missing == sorted(plan.missing, reverse=True)
+    assert len(plan.missing) == 4
     first_day = date(2025, 12, 12)
     all_days = (TODAY - timedelta(days=1) - first_day).days + 1
-    assert plan.remaining == all_days - 39 - 7
+    assert plan.remaining == all_days - 39 - 4
+    assert plan.already_stored == 39 - 6
 
     enterprise = plan_days(set(), kind="enterprise", today=TODAY, budget=None, refetch_days=0)
-    assert enterprise.missing[0] == TODAY - timedelta(days=365)
-    assert enterprise.missing[-1] == TODAY - timedelta(days=1)
+    assert enterprise.missing[0] == TODAY - timedelta(days=1)
+    assert enterprise.missing[-1] == TODAY - timedelta(days=365)
+
+
+def test_plan_refetches_newest_settled_days() -> None:
+    stored = {TODAY - timedelta(days=offset) for offset in range(1, 40)}
+    settled = [day for day in stored if not is_settling(day, TODAY)]
+
+    plan = plan_days(stored, kind="org", today=TODAY, budget=None)
+
+    assert sorted(settled, reverse=True)[:3] == [day for day in plan.refetch if not is_settling(day, TODAY)]
+    assert all(day in plan.refetch for day in stored if is_settling(day, TODAY))
+    assert plan.missing[0] == TODAY - timedelta(days=40)
+
+
+def test_first_deployment_fills_newest_days_first() -> None:
+    plan = plan_days(set(), kind="org", today=TODAY, budget=20)
+
+    assert plan.days == [TODAY - timedelta(days=offset) for offset in range(1, 21)]
 
 
 def test_s3_lock_held_by_another_run(s3_proxy: FaultProxy) -> None:

@@ -91,6 +91,7 @@ REPORT = re.compile(r"^/(orgs|enterprises)/([^/]+)/copilot/metrics/reports/([a-z
 SEATS = re.compile(r"^/(orgs|enterprises)/([^/]+)/copilot/billing/seats$")
 BILLING = re.compile(r"^/orgs/([^/]+)/copilot/billing$")
 TEAMS = re.compile(r"^/orgs/([^/]+)/teams$")
+ORGANIZATION = re.compile(r"^/orgs/([^/]+)$")
 DOWNLOAD = re.compile(r"^/_reports/([0-9a-f]+)/part-(\d+)\.ndjson$")
 
 ORG_REPORTS = {
@@ -126,6 +127,8 @@ def route(fake: FakeGitHub, request: Request) -> Response:
         return with_account(fake, request, token, "orgs", match.group(1), billing)
     if match := TEAMS.match(path):
         return with_account(fake, request, token, "orgs", match.group(1), teams)
+    if match := ORGANIZATION.match(path):
+        return with_account(fake, request, token, "orgs", match.group(1), organization)
     return error(404, "Not Found")
 
 
@@ -213,6 +216,7 @@ REQUIRED_PERMISSIONS = {
     "seats_orgs": ("organization_copilot_seat_management", "organization_administration"),
     "billing_orgs": ("organization_copilot_seat_management", "organization_administration"),
     "teams_orgs": ("members",),
+    "organization_orgs": (),  # an installation token can always read its own organisation
 }
 
 
@@ -228,7 +232,7 @@ def with_account(
         if account is None or issued.account is not account:
             return error(403, "Resource not accessible by integration")
         needed = REQUIRED_PERMISSIONS.get(f"{handler.__name__}_{scope}")
-        if needed is None or not any(issued.account.permissions.get(p) for p in needed):
+        if needed is None or (needed and not any(issued.account.permissions.get(p) for p in needed)):
             return error(403, "Resource not accessible by integration")
     elif token not in fake.personal_tokens:
         return error(401, "Bad credentials")
@@ -338,6 +342,10 @@ def billing(fake: FakeGitHub, request: Request, account: FakeAccount) -> Respons
 def teams(fake: FakeGitHub, request: Request, account: FakeAccount) -> Response:
     page, headers = paginate(fake, request, len(account.teams), default_per_page=30)
     return json_response(200, account.teams[page], headers)
+
+
+def organization(fake: FakeGitHub, request: Request, account: FakeAccount) -> Response:
+    return json_response(200, {"login": account.login, "id": account.id, "type": "Organization"})
 
 
 def paginate(fake: FakeGitHub, request: Request, total: int, *, default_per_page: int) -> tuple[slice, dict[str, str]]:

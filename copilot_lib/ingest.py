@@ -1,7 +1,9 @@
 """Read report files in parallel processes and assemble their rows into pandas tables.
 
 Each worker process parses a batch of files (or a byte range of one large NDJSON file) and
-returns Arrow tables. The parent concatenates them, drops repeated records and joins child
+returns Arrow tables. Plain user-day NDJSON, the bulk of most data folders, is parsed by
+pyarrow in C++ (:mod:`copilot_lib.arrow_ndjson`); everything else by orjson and
+:class:`~copilot_lib.flatten.Flattener`. The parent concatenates them, drops repeated records and joins child
 rows to their parent's key. Small inputs are read in-process, because starting workers
 costs more than it saves.
 
@@ -29,8 +31,9 @@ import pandas as pd
 import pyarrow as pa
 
 from copilot_lib import schema
+from copilot_lib.arrow_ndjson import user_day_tables
 from copilot_lib.flatten import PARENT_INDEX, Flattener
-from copilot_lib.reports import Record, read_part_values, read_values, records_from_object
+from copilot_lib.reports import Record, read_bytes, read_part_values, read_values, records_from_object
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +88,13 @@ class Chunk:
     skipped: int = 0
 
 
-def read_parts(parts: list[Part]) -> Chunk:
-    """Parse and flatten a batch of parts; runs in a worker process."""
+def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
+    """Parse and flatten a batch of parts into chunks, in part order; runs in a worker process.
+
+    Plain user-day NDJSON is read by :mod:`copilot_lib.arrow_ndjson` unless ``arrow`` is
+    False; everything else goes through :class:`Flattener`.
+    """
+    chunks: list[Chunk] = []
     flattener = Flattener()
     # The row lists grow to millions of tuples, none in a reference cycle. The cyclic garbage
     # collector would rescan all of them again and again while they grow, so it is paused.
@@ -94,15 +102,43 @@ def read_parts(parts: list[Part]) -> Chunk:
     gc.disable()
     try:
         for part in parts:
+            tables = _arrow_tables(part) if arrow else None
+            if tables is not None:
+                if _pending(flattener):
+                    chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped))
+                    flattener = Flattener()
+                chunks.append(Chunk(tables))
+                continue
             if part.start is None or part.end is None:
                 values = read_values(part.path)
             else:
                 values = read_part_values(part.path, part.start, part.end, part.first_line)
             _add_values(flattener, values, part.path)
-        return Chunk(flattener.tables(), flattener.other, flattener.skipped)
+        if not chunks or _pending(flattener):
+            chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped))
+        return chunks
     finally:
         if collecting:
             gc.enable()
+
+
+def _pending(flattener: Flattener) -> bool:
+    """Return True when the flattener holds anything, so that its chunk must be kept."""
+    rows = flattener.user_rows or flattener.entity_rows or flattener.team_rows or flattener.repo_rows
+    return bool(rows or flattener.other or flattener.skipped)
+
+
+def _arrow_tables(part: Part) -> dict[str, pa.Table] | None:
+    """Read a part with pyarrow when it is plain user-day NDJSON; None otherwise."""
+    if part.start is None or part.end is None:
+        raw = read_bytes(Path(part.path))
+        first_line = 1
+    else:
+        with open(part.path, "rb") as handle:
+            handle.seek(part.start)
+            raw = handle.read(part.end - part.start)
+        first_line = part.first_line
+    return user_day_tables(raw, part.path, first_line)
 
 
 def _add_values(flattener: Flattener, values: Iterable[tuple[int, Any]], path: str) -> None:
@@ -182,7 +218,7 @@ def read_files(files: list[Path], workers: int | None = None) -> list[Chunk]:
     workers = workers or os.cpu_count() or 1
     total = sum(path.stat().st_size for path in files)
     if workers <= 1 or total < PARALLEL_MIN_BYTES:
-        return [read_parts([Part(str(path)) for path in files])]
+        return read_parts([Part(str(path)) for path in files])
     batches = plan_batches(files, workers)
     logger.info(
         "reading %d files (%d MB) in %d batches on %d processes",
@@ -194,7 +230,7 @@ def read_files(files: list[Path], workers: int | None = None) -> list[Chunk]:
     # forkserver: forking a parent that runs Arrow or DuckDB threads can deadlock the child.
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(read_parts, batches))
+        return [chunk for chunks in pool.map(read_parts, batches) for chunk in chunks]
 
 
 def assemble(

@@ -29,6 +29,7 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from copilot_lib import schema
 from copilot_lib.arrow_ndjson import user_day_tables
@@ -272,41 +273,69 @@ def assemble(
         sort_keys = [key for key in keys if key in frame]
         frames[name] = frame.sort_values(sort_keys, kind="stable").reset_index(drop=True)
 
+    parent_keys = {name: _key_columns(parents[name], keys) for name, keys in PARENT_KEYS.items()}
     for name, parent in CHILD_PARENTS.items():
         pieces = []
         for chunk, offset in zip(chunks, offsets[parent], strict=True):
             table = chunk.tables[name]
             index = table.column(PARENT_INDEX).to_numpy() + offset
             pieces.append((table, index))
-        frames[name] = _child_frame(name, parents[parent], PARENT_KEYS[parent], kept_masks[parent], pieces)
+        frames[name] = _child_frame(parent_keys[parent], kept_masks[parent], pieces)
     return frames, dropped, other, skipped
 
 
-def _child_frame(
-    name: str,
-    parent: pa.Table,
-    keys: tuple[str, ...],
-    mask: np.ndarray,
-    pieces: list[tuple[pa.Table, np.ndarray]],
-) -> pd.DataFrame:
+def _key_columns(parent: pa.Table, keys: tuple[str, ...]) -> pa.Table:
+    """Return a parent's key columns converted once for all its children's rows.
+
+    Child tables have ten times as many rows as their parent, so converting the days and
+    encoding the categories before taking child rows saves most of the work.
+    """
+    table = parent.select(list(keys)).combine_chunks()
+    for position, name in enumerate(table.column_names):
+        column = table.column(name)
+        if name == "day":
+            table = table.set_column(position, name, _days(column))
+        elif name in CATEGORY_COLUMNS:
+            table = table.set_column(position, name, column.dictionary_encode())
+    return table
+
+
+def _child_frame(parent_keys: pa.Table, mask: np.ndarray, pieces: list[tuple[pa.Table, np.ndarray]]) -> pd.DataFrame:
     table = pa.concat_tables([table for table, _ in pieces]).drop_columns([PARENT_INDEX])
     index = np.concatenate([index for _, index in pieces]) if pieces else np.array([], dtype=np.int64)
     keep = mask[index] if len(index) else np.array([], dtype=bool)
     index = index[keep]
     table = table.filter(pa.array(keep, type=pa.bool_()))
-    key_table = parent.select(list(keys)).take(pa.array(index, type=pa.int64()))
-    combined = pa.table([*key_table.columns, *table.columns], names=[*key_table.column_names, *table.column_names])
+    key_table = parent_keys.take(pa.array(index, type=pa.int64())).combine_chunks()
+    key_columns = [_compact(column.chunk(0)) if column.num_chunks == 1 else column for column in key_table.columns]
+    combined = pa.table([*key_columns, *table.columns], names=[*key_table.column_names, *table.column_names])
     return to_pandas(combined)
+
+
+def _compact(column: pa.Array) -> pa.Array:
+    """Keep only the dictionary values a taken column uses, in order of first use.
+
+    That is the dictionary ``dictionary_encode`` would build from the taken values, so
+    the pandas categories come out the same.
+    """
+    if not isinstance(column, pa.DictionaryArray):
+        return column
+    used = pc.unique(column.indices)
+    indices = pc.index_in(column.indices, value_set=used).cast(column.indices.type)
+    return pa.DictionaryArray.from_arrays(indices, column.dictionary.take(used))
+
+
+def _days(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    return column.cast(pa.date32()).cast(pa.timestamp("ns"))
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
     """Convert an Arrow table to pandas with nullable dtypes, days and categories."""
     for position, name in enumerate(table.column_names):
         column = table.column(name)
-        if name == "day":
-            days = column.cast(pa.date32()).cast(pa.timestamp("ns"))
-            table = table.set_column(position, name, days)
-        elif name in CATEGORY_COLUMNS:
+        if name == "day" and column.type == pa.string():
+            table = table.set_column(position, name, _days(column))
+        elif name in CATEGORY_COLUMNS and not pa.types.is_dictionary(column.type):
             table = table.set_column(position, name, column.dictionary_encode())
     return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
 

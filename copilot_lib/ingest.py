@@ -1,7 +1,9 @@
 """Read report files in parallel processes and assemble their rows into pandas tables.
 
 Each worker process parses a batch of files (or a byte range of one large NDJSON file) and
-returns Arrow tables. The parent concatenates them, drops repeated records and joins child
+returns Arrow tables. Plain user-day NDJSON, the bulk of most data folders, is parsed by
+pyarrow in C++ (:mod:`copilot_lib.arrow_ndjson`); everything else by orjson and
+:class:`~copilot_lib.flatten.Flattener`. The parent concatenates them, drops repeated records and joins child
 rows to their parent's key. Small inputs are read in-process, because starting workers
 costs more than it saves.
 
@@ -27,10 +29,12 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from copilot_lib import schema
+from copilot_lib.arrow_ndjson import user_day_tables
 from copilot_lib.flatten import PARENT_INDEX, Flattener
-from copilot_lib.reports import Record, read_part_values, read_values, records_from_object
+from copilot_lib.reports import Record, read_bytes, read_part_values, read_values, records_from_object
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +89,13 @@ class Chunk:
     skipped: int = 0
 
 
-def read_parts(parts: list[Part]) -> Chunk:
-    """Parse and flatten a batch of parts; runs in a worker process."""
+def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
+    """Parse and flatten a batch of parts into chunks, in part order; runs in a worker process.
+
+    Plain user-day NDJSON is read by :mod:`copilot_lib.arrow_ndjson` unless ``arrow`` is
+    False; everything else goes through :class:`Flattener`.
+    """
+    chunks: list[Chunk] = []
     flattener = Flattener()
     # The row lists grow to millions of tuples, none in a reference cycle. The cyclic garbage
     # collector would rescan all of them again and again while they grow, so it is paused.
@@ -94,15 +103,43 @@ def read_parts(parts: list[Part]) -> Chunk:
     gc.disable()
     try:
         for part in parts:
+            tables = _arrow_tables(part) if arrow else None
+            if tables is not None:
+                if _pending(flattener):
+                    chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped))
+                    flattener = Flattener()
+                chunks.append(Chunk(tables))
+                continue
             if part.start is None or part.end is None:
                 values = read_values(part.path)
             else:
                 values = read_part_values(part.path, part.start, part.end, part.first_line)
             _add_values(flattener, values, part.path)
-        return Chunk(flattener.tables(), flattener.other, flattener.skipped)
+        if not chunks or _pending(flattener):
+            chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped))
+        return chunks
     finally:
         if collecting:
             gc.enable()
+
+
+def _pending(flattener: Flattener) -> bool:
+    """Return True when the flattener holds anything, so that its chunk must be kept."""
+    rows = flattener.user_rows or flattener.entity_rows or flattener.team_rows or flattener.repo_rows
+    return bool(rows or flattener.other or flattener.skipped)
+
+
+def _arrow_tables(part: Part) -> dict[str, pa.Table] | None:
+    """Read a part with pyarrow when it is plain user-day NDJSON; None otherwise."""
+    if part.start is None or part.end is None:
+        raw = read_bytes(Path(part.path))
+        first_line = 1
+    else:
+        with open(part.path, "rb") as handle:
+            handle.seek(part.start)
+            raw = handle.read(part.end - part.start)
+        first_line = part.first_line
+    return user_day_tables(raw, part.path, first_line)
 
 
 def _add_values(flattener: Flattener, values: Iterable[tuple[int, Any]], path: str) -> None:
@@ -182,7 +219,7 @@ def read_files(files: list[Path], workers: int | None = None) -> list[Chunk]:
     workers = workers or os.cpu_count() or 1
     total = sum(path.stat().st_size for path in files)
     if workers <= 1 or total < PARALLEL_MIN_BYTES:
-        return [read_parts([Part(str(path)) for path in files])]
+        return read_parts([Part(str(path)) for path in files])
     batches = plan_batches(files, workers)
     logger.info(
         "reading %d files (%d MB) in %d batches on %d processes",
@@ -194,7 +231,7 @@ def read_files(files: list[Path], workers: int | None = None) -> list[Chunk]:
     # forkserver: forking a parent that runs Arrow or DuckDB threads can deadlock the child.
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(read_parts, batches))
+        return [chunk for chunks in pool.map(read_parts, batches) for chunk in chunks]
 
 
 def assemble(
@@ -236,41 +273,69 @@ def assemble(
         sort_keys = [key for key in keys if key in frame]
         frames[name] = frame.sort_values(sort_keys, kind="stable").reset_index(drop=True)
 
+    parent_keys = {name: _key_columns(parents[name], keys) for name, keys in PARENT_KEYS.items()}
     for name, parent in CHILD_PARENTS.items():
         pieces = []
         for chunk, offset in zip(chunks, offsets[parent], strict=True):
             table = chunk.tables[name]
             index = table.column(PARENT_INDEX).to_numpy() + offset
             pieces.append((table, index))
-        frames[name] = _child_frame(name, parents[parent], PARENT_KEYS[parent], kept_masks[parent], pieces)
+        frames[name] = _child_frame(parent_keys[parent], kept_masks[parent], pieces)
     return frames, dropped, other, skipped
 
 
-def _child_frame(
-    name: str,
-    parent: pa.Table,
-    keys: tuple[str, ...],
-    mask: np.ndarray,
-    pieces: list[tuple[pa.Table, np.ndarray]],
-) -> pd.DataFrame:
+def _key_columns(parent: pa.Table, keys: tuple[str, ...]) -> pa.Table:
+    """Return a parent's key columns converted once for all its children's rows.
+
+    Child tables have ten times as many rows as their parent, so converting the days and
+    encoding the categories before taking child rows saves most of the work.
+    """
+    table = parent.select(list(keys)).combine_chunks()
+    for position, name in enumerate(table.column_names):
+        column = table.column(name)
+        if name == "day":
+            table = table.set_column(position, name, _days(column))
+        elif name in CATEGORY_COLUMNS:
+            table = table.set_column(position, name, column.dictionary_encode())
+    return table
+
+
+def _child_frame(parent_keys: pa.Table, mask: np.ndarray, pieces: list[tuple[pa.Table, np.ndarray]]) -> pd.DataFrame:
     table = pa.concat_tables([table for table, _ in pieces]).drop_columns([PARENT_INDEX])
     index = np.concatenate([index for _, index in pieces]) if pieces else np.array([], dtype=np.int64)
     keep = mask[index] if len(index) else np.array([], dtype=bool)
     index = index[keep]
     table = table.filter(pa.array(keep, type=pa.bool_()))
-    key_table = parent.select(list(keys)).take(pa.array(index, type=pa.int64()))
-    combined = pa.table([*key_table.columns, *table.columns], names=[*key_table.column_names, *table.column_names])
+    key_table = parent_keys.take(pa.array(index, type=pa.int64())).combine_chunks()
+    key_columns = [_compact(column.chunk(0)) if column.num_chunks == 1 else column for column in key_table.columns]
+    combined = pa.table([*key_columns, *table.columns], names=[*key_table.column_names, *table.column_names])
     return to_pandas(combined)
+
+
+def _compact(column: pa.Array) -> pa.Array:
+    """Keep only the dictionary values a taken column uses, in order of first use.
+
+    That is the dictionary ``dictionary_encode`` would build from the taken values, so
+    the pandas categories come out the same.
+    """
+    if not isinstance(column, pa.DictionaryArray):
+        return column
+    used = pc.unique(column.indices)
+    indices = pc.index_in(column.indices, value_set=used).cast(column.indices.type)
+    return pa.DictionaryArray.from_arrays(indices, column.dictionary.take(used))
+
+
+def _days(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    return column.cast(pa.date32()).cast(pa.timestamp("ns"))
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
     """Convert an Arrow table to pandas with nullable dtypes, days and categories."""
     for position, name in enumerate(table.column_names):
         column = table.column(name)
-        if name == "day":
-            days = column.cast(pa.date32()).cast(pa.timestamp("ns"))
-            table = table.set_column(position, name, days)
-        elif name in CATEGORY_COLUMNS:
+        if name == "day" and column.type == pa.string():
+            table = table.set_column(position, name, _days(column))
+        elif name in CATEGORY_COLUMNS and not pa.types.is_dictionary(column.type):
             table = table.set_column(position, name, column.dictionary_encode())
     return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
 

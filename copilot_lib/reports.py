@@ -124,7 +124,8 @@ UNREADABLE_HINT = (
 )
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
+    """Return a report file's bytes, uncompressed when its name ends in ``.gz``."""
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as handle:
@@ -205,7 +206,7 @@ def read_report_file(path: str | os.PathLike[str], *, file_span: bool = True) ->
     span, unless ``file_span`` is False, in which case its span stays None.
     """
     file_path = Path(path)
-    yield from read_report_bytes(_read_bytes(file_path), str(file_path), file_span=file_span)
+    yield from read_report_bytes(read_bytes(file_path), str(file_path), file_span=file_span)
 
 
 def read_report_bytes(raw: bytes, name: str, *, file_span: bool = True) -> Iterator[Record]:
@@ -226,7 +227,7 @@ def read_report_bytes(raw: bytes, name: str, *, file_span: bool = True) -> Itera
 def read_values(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
     """Yield ``(line_number, value)`` for each JSON value of one report file."""
     file_path = Path(path)
-    return decode_values(_read_bytes(file_path), str(file_path))
+    return decode_values(read_bytes(file_path), str(file_path))
 
 
 def read_part_values(path: str | os.PathLike[str], start: int, end: int, first_line: int) -> Iterator[tuple[int, Any]]:

@@ -1,0 +1,180 @@
+"""The pyarrow path for plain user-day NDJSON builds exactly the tables the general path does."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+import pandas as pd
+import pytest
+
+from copilot_lib import demo
+from copilot_lib.arrow_ndjson import user_day_tables
+from copilot_lib.errors import ReportFormatError
+from copilot_lib.ingest import Part, assemble, read_parts
+
+
+@pytest.fixture(scope="module")
+def user_lines() -> list[bytes]:
+    records = demo.generate(users=25, days=8, seed=5).reports["users-1-day"]
+    return [orjson.dumps(record) for record in records]
+
+
+def _write(path: Path, lines: list[bytes]) -> Path:
+    payload = b"\n".join(lines) + b"\n"
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(payload))
+    else:
+        path.write_bytes(payload)
+    return path
+
+
+def _assembled(parts: list[Part], arrow: bool) -> tuple[dict[str, pd.DataFrame], dict[str, int], list, int]:
+    return assemble(read_parts(parts, arrow=arrow))
+
+
+def _assert_same(parts: list[Part]) -> None:
+    """Both paths give equal tables, or both raise the same error."""
+    try:
+        slow, slow_dropped, slow_other, slow_skipped = _assembled(parts, arrow=False)
+    except ReportFormatError as exc:
+        with pytest.raises(ReportFormatError) as caught:
+            _assembled(parts, arrow=True)
+        assert str(caught.value) == str(exc)
+        return
+    fast, fast_dropped, fast_other, fast_skipped = _assembled(parts, arrow=True)
+    assert fast.keys() == slow.keys()
+    for name in slow:
+        pd.testing.assert_frame_equal(fast[name], slow[name], check_categorical=True, obj=name)
+    assert (fast_dropped, fast_skipped) == (slow_dropped, slow_skipped)
+    assert [(other.kind, other.data) for other in fast_other] == [(other.kind, other.data) for other in slow_other]
+
+
+def test_demo_user_days_take_the_arrow_path(tmp_path, user_lines):
+    raw = _write(tmp_path / "users.ndjson", user_lines).read_bytes()
+    tables = user_day_tables(raw, "users.ndjson", 1)
+    assert tables is not None
+    assert tables["user_daily"].num_rows == len(user_lines)
+    assert tables["user_by_language_feature"].num_rows > len(user_lines)
+
+
+def test_demo_user_days_give_identical_tables(tmp_path, user_lines):
+    path = _write(tmp_path / "users.ndjson", user_lines)
+    _assert_same([Part(str(path))])
+
+
+def test_byte_ranges_keep_line_numbers(tmp_path, user_lines):
+    path = _write(tmp_path / "users.ndjson", user_lines)
+    parts, start = [], 0
+    for first in range(0, len(user_lines), 17):
+        end = start + sum(len(line) + 1 for line in user_lines[first : first + 17])
+        parts.append(Part(str(path), start, end, first + 1))
+        start = end
+    assert len(parts) > 2
+    _assert_same(parts)
+
+
+def test_repeated_records_across_files_pick_the_same_winner(tmp_path, user_lines):
+    older = [orjson.dumps({**orjson.loads(line), "created_at": "2026-01-01T00:00:00Z"}) for line in user_lines[:40]]
+    newer = [orjson.dumps({**orjson.loads(line), "created_at": "2026-02-01T00:00:00Z"}) for line in user_lines[:40]]
+    first = _write(tmp_path / "b.ndjson", older)
+    second = _write(tmp_path / "a.ndjson", newer)
+    assert user_day_tables(first.read_bytes(), str(first), 1) is not None
+    _assert_same([Part(str(first)), Part(str(second))])
+
+
+def test_mixed_batch_keeps_part_order(tmp_path, user_lines):
+    entity = orjson.dumps({"day": "2026-11-25", "organization_id": "4455667", "daily_active_users": 3})
+    plain = _write(tmp_path / "a.ndjson", user_lines[:30])
+    mixed = _write(tmp_path / "b.ndjson", [entity, *user_lines[30:50]])
+    other = _write(tmp_path / "c.ndjson", user_lines[50:])
+    _assert_same([Part(str(plain)), Part(str(mixed)), Part(str(other))])
+
+
+def _odd(line: bytes) -> dict:
+    return orjson.loads(line)
+
+
+ODD_EDITS = {
+    "user id as text": lambda r: {**r, "user_id": str(r["user_id"])},
+    "user id as whole float": lambda r: {**r, "user_id": float(r["user_id"])},
+    "organization id as int": lambda r: {**r, "organization_id": int(r["organization_id"])},
+    "empty organization id": lambda r: {**r, "organization_id": ""},
+    "no entity": lambda r: {k: v for k, v in r.items() if k not in ("organization_id", "enterprise_id")},
+    "null counter": lambda r: {**r, "code_generation_activity_count": None},
+    "counter as text": lambda r: {**r, "loc_added_sum": "12"},
+    "counter as bool": lambda r: {**r, "loc_added_sum": True},
+    "counter as fraction": lambda r: {**r, "loc_added_sum": 2.5},
+    "missing fields": lambda r: {"day": r["day"], "organization_id": "1", "user_id": 5},
+    "unknown fields": lambda r: {**r, "brand_new_field": {"nested": [1, "a", None]}},
+    "invalid day": lambda r: {**r, "day": "2026-13-45"},
+    "day with time": lambda r: {**r, "day": r["day"] + "T00:00:00Z"},
+    "no user id": lambda r: {k: v for k, v in r.items() if k != "user_id"},
+    "null user id": lambda r: {**r, "user_id": None},
+    "team id": lambda r: {**r, "team_id": 7},
+    "null team id": lambda r: {**r, "team_id": None},
+    "null seats": lambda r: {**r, "seats": None},
+    "chat panel field": lambda r: {**r, "chat_panel_agent_mode": 4},
+    "null chat panel field": lambda r: {**r, "chat_panel_agent_mode": None},
+    "coding agent alias": lambda r: {**r, "used_copilot_coding_agent": True},
+    "flag as int": lambda r: {**r, "used_chat": 1},
+    "credits as int": lambda r: {**r, "ai_credits_used": 3},
+    "credits as bool": lambda r: {**r, "ai_credits_used": True},
+    "phase as text": lambda r: {**r, "ai_adoption_phase": "explorer"},
+    "null and non-object breakdown elements": lambda r: {**r, "totals_by_feature": [None, {"feature": ""}, 5]},
+    "null breakdown element": lambda r: {**r, "totals_by_ide": [None, {"ide": "vscode"}]},
+    "breakdown as object": lambda r: {**r, "totals_by_ide": {"ide": "vscode"}},
+    "empty dimensions": lambda r: {**r, "totals_by_language_model": [{"language": "", "model": None}]},
+    "empty cli block": lambda r: {**r, "totals_by_cli": {}},
+    "cli token usage as text": lambda r: {**r, "totals_by_cli": {"session_count": 1, "token_usage": "n/a"}},
+    "report days": lambda r: {**r, "report_start_day": "2026-01-01", "report_end_day": "2026-01-28"},
+    "invalid report days": lambda r: {**r, "report_start_day": "soon", "report_end_day": "2026-01-28"},
+    "empty created_at": lambda r: {**r, "created_at": ""},
+    "escaped login": lambda r: {**r, "user_login": "caf\u00e9-octo"},
+    "day_totals wrapper": lambda r: {"organization_id": "1", "day_totals": [r]},
+    "null day_totals": lambda r: {**r, "day_totals": None},
+}
+ODD_LINES = {
+    "bare string": b'"no data for this day"',
+    "array of records": None,
+    "blank line": b"",
+    "indented line": None,
+    "escaped key": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"te\\u0061m_id":null}',
+    "spaced key": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"team_id" : null}',
+    "NaN credits": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"ai_credits_used":NaN}',
+    "two objects on a line": b'{"day":"2026-01-02","organization_id":"1","user_id":4} {"day":"2026-01-03","user_id":4}',
+    "duplicate key": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"user_id":5}',
+}
+
+
+@pytest.mark.parametrize("edit", sorted(ODD_EDITS))
+def test_odd_records_give_identical_tables(tmp_path, user_lines, edit):
+    odd = orjson.dumps(ODD_EDITS[edit](_odd(user_lines[3])))
+    path = _write(tmp_path / "users.ndjson", [*user_lines[:10], odd, *user_lines[10:20]])
+    _assert_same([Part(str(path))])
+
+
+@pytest.mark.parametrize("name", sorted(ODD_LINES))
+def test_odd_lines_give_identical_tables(tmp_path, user_lines, name):
+    odd = ODD_LINES[name]
+    if name == "array of records":
+        odd = b"[" + user_lines[5] + b"," + user_lines[6] + b"]"
+    elif name == "indented line":
+        odd = b"  " + user_lines[5]
+    path = _write(tmp_path / "users.ndjson", [*user_lines[:10], odd, *user_lines[10:20]])
+    _assert_same([Part(str(path))])
+
+
+def test_gzip_file_gives_identical_tables(tmp_path, user_lines):
+    path = _write(tmp_path / "users.ndjson.gz", user_lines)
+    _assert_same([Part(str(path))])
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_malformed_line_names_file_and_line(tmp_path, user_lines, arrow):
+    path = _write(tmp_path / "users.ndjson", [*user_lines[:4], user_lines[4][:-9], *user_lines[5:8]])
+    with pytest.raises(ReportFormatError) as caught:
+        read_parts([Part(str(path))], arrow=arrow)
+    assert caught.value.line == 5
+    assert str(path) in str(caught.value)

@@ -414,7 +414,9 @@ def test_pseudonymise_removes_every_login(demo_page: Page, demo_logins: set[str]
 def test_csv_export_downloads(page: Page, voila_url: str, tmp_path: Path) -> None:
     open_dashboard(page, voila_url)
     page.locator(".copilot-table-toggle").first.click()
-    link = page.locator("a.copilot-csv:visible").first
+    # The toggle shows the active-users table once the kernel answers; wait for its link.
+    link = page.locator(".copilot-table-active-users a.copilot-csv")
+    link.wait_for(state="visible", timeout=UPDATE_TIMEOUT_MS)
 
     with page.expect_download(timeout=UPDATE_TIMEOUT_MS) as info:
         link.click()

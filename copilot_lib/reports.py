@@ -161,7 +161,16 @@ def decode_values(raw: bytes, path: str) -> Iterator[tuple[int, Any]]:
                 path=path,
                 line=line,
             ) from whole_error
-    for number, line_bytes in enumerate(raw.split(b"\n"), start=1):
+    yield from ndjson_values(raw, path, first_line=1)
+
+
+def ndjson_values(raw: bytes, path: str, first_line: int) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, value)`` for each non-blank NDJSON line of ``raw``.
+
+    ``first_line`` is the line number of the first line in ``raw``. A line that is not JSON
+    raises :class:`ReportFormatError` naming the file and line number.
+    """
+    for number, line_bytes in enumerate(raw.split(b"\n"), start=first_line):
         line_bytes = line_bytes.strip()
         if not line_bytes:
             continue
@@ -245,18 +254,7 @@ def read_part_values(path: str | os.PathLike[str], start: int, end: int, first_l
         raise ReportFormatError(f"cannot read the file ({exc}): {UNREADABLE_HINT}", path=name) from exc
     if start == 0 and raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    for number, line_bytes in enumerate(raw.split(b"\n"), start=first_line):
-        line_bytes = line_bytes.strip()
-        if not line_bytes:
-            continue
-        try:
-            yield number, orjson.loads(line_bytes)
-        except orjson.JSONDecodeError as exc:
-            raise ReportFormatError(
-                f"invalid JSON on this NDJSON line ({exc.msg}); fix or remove the line",
-                path=name,
-                line=number,
-            ) from exc
+    yield from ndjson_values(raw, name, first_line)
 
 
 def read_report_part(path: str | os.PathLike[str], start: int, end: int, first_line: int) -> Iterator[Record]:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from copilot_lib.schema import PULL_REQUEST_COUNTS, PULL_REQUEST_MEDIANS
+from copilot_lib.schema import COUNTERS, PULL_REQUEST_COUNTS, PULL_REQUEST_MEDIANS
 from copilot_lib.tables import Tables
 
 logger = logging.getLogger(__name__)
@@ -46,15 +46,6 @@ FEATURES = np.array(
 # Chance that an active user-day uses each feature, in FEATURES order.
 FEATURE_CHANCE = np.array([0.9, 0.45, 0.3, 0.1, 0.1, 0.03, 0.25])
 MODELS = np.array(["claude-sonnet-4.5", "gpt-5.1", "gemini-2.5-pro", "gpt-4.1", "unknown"], dtype=object)
-COUNTERS = (
-    "user_initiated_interaction_count",
-    "code_generation_activity_count",
-    "code_acceptance_activity_count",
-    "loc_suggested_to_add_sum",
-    "loc_suggested_to_delete_sum",
-    "loc_added_sum",
-    "loc_deleted_sum",
-)
 FLAGS = (
     "used_agent",
     "used_chat",

@@ -39,13 +39,20 @@ def change_text(kpi: Kpi) -> str:
         if kpi.delta is None:
             return "no previous value"
         points = 100 * kpi.delta
-        arrow = "▲" if points > 0 else "▼" if points < 0 else "="
-        return f"{arrow} {points:+.1f} points vs previous period"
+        return f"{_arrow(points)} {points:+.1f} points vs previous period"
     ratio = kpi.delta_ratio
     if ratio is None:
         return "no previous value"
-    arrow = "▲" if ratio > 0 else "▼" if ratio < 0 else "="
-    return f"{arrow} {ratio:+.0%} vs previous period"
+    return f"{_arrow(ratio)} {ratio:+.0%} vs previous period"
+
+
+def _arrow(change: float) -> str:
+    """Return the direction of a change as a symbol, so that colour is not its only cue."""
+    if change > 0:
+        return "▲"
+    if change < 0:
+        return "▼"
+    return "="
 
 
 def note_text(kpi: Kpi) -> str:

@@ -131,8 +131,13 @@ def _summary(args: argparse.Namespace) -> int:
     lines = list(_flatten(result))
     width = max(len(key) for key, _ in lines)
     for key, value in lines:
-        shown = f"{value:.4f}" if isinstance(value, float) else ("-" if value is None else value)
-        sys.stdout.write(f"{key:<{width}}  {shown}\n")
+        if value is None:
+            text = "-"
+        elif isinstance(value, float):
+            text = f"{value:.4f}"
+        else:
+            text = str(value)
+        sys.stdout.write(f"{key:<{width}}  {text}\n")
     return 0
 
 

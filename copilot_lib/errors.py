@@ -31,7 +31,7 @@ class ReportFormatError(CopilotDashboardError):
 
 
 class DataDirError(CopilotDashboardError):
-    """A data folder is missing, unreadable or holds no report files."""
+    """A data folder is missing, unreadable or contains no report files."""
 
 
 class GitHubError(CopilotDashboardError):

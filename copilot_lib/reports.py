@@ -30,7 +30,7 @@ INHERITED_KEYS = ("organization_id", "enterprise_id", "report_start_day", "repor
 
 
 class RecordKind(StrEnum):
-    """What a JSON object in a report file is, judged by its keys."""
+    """The kind of a JSON object in a report file, judged by its keys."""
 
     ENTITY_DAY = "entity_day"
     USER_DAY = "user_day"
@@ -49,7 +49,7 @@ class RecordKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
-    """Where a record came from, used to decide which copy of a repeated record wins."""
+    """The origin of a record, used to decide which copy of a repeated record wins."""
 
     path: str
     line: int
@@ -307,7 +307,7 @@ def report_files(folder: str | os.PathLike[str]) -> list[Path]:
     if not root.exists():
         raise DataDirError(f"data folder {str(root)!r} does not exist: create it or point to another")
     if not root.is_dir():
-        raise DataDirError(f"{str(root)!r} is not a folder: pass the folder that holds the report files")
+        raise DataDirError(f"{str(root)!r} is not a folder: pass the folder that contains the report files")
     found = []
     for path in root.rglob("*"):
         relative = path.relative_to(root)
@@ -324,7 +324,7 @@ def read_folder(folder: str | os.PathLike[str]) -> Iterator[Record]:
     files = report_files(folder)
     if not files:
         raise DataDirError(
-            f"data folder {str(folder)!r} holds no report files (*.json, *.ndjson, *.jsonl): "
+            f"data folder {str(folder)!r} contains no report files (*.json, *.ndjson, *.jsonl): "
             "download reports with `copilot-dashboard fetch` or point to another folder"
         )
     for path in files:

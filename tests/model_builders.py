@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+from copilot_lib.schema import COUNTERS
 from copilot_lib.tables import Tables, load_folder
 
-SAMPLES = Path("/work/shared/data/cmv-samples")
-COUNTERS = (
-    "user_initiated_interaction_count",
-    "code_generation_activity_count",
-    "code_acceptance_activity_count",
-    "loc_suggested_to_add_sum",
-    "loc_suggested_to_delete_sum",
-    "loc_added_sum",
-    "loc_deleted_sum",
-)
+# The shared sample folder sits beside the repository, in CI as on a developer's machine.
+SHARED = Path(os.environ.get("COPILOT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SAMPLES = SHARED / "cmv-samples"
 
 
 def counters(interactions: int = 0, generations: int = 0, acceptances: int = 0, **extra: int) -> dict[str, int]:

@@ -26,6 +26,7 @@ class ReportFormatError(CopilotDashboardError):
         if path is not None:
             where = f"{path}:{line}: " if line is not None else f"{path}: "
         super().__init__(f"{where}{message}")
+        self.detail = message
         self.path = path
         self.line = line
 

@@ -15,6 +15,7 @@ order in which files were read.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import multiprocessing
@@ -33,8 +34,16 @@ import pyarrow.compute as pc
 
 from copilot_lib import schema
 from copilot_lib.arrow_ndjson import user_day_tables
+from copilot_lib.errors import ReportFormatError
 from copilot_lib.flatten import PARENT_INDEX, Flattener
-from copilot_lib.reports import Record, read_bytes, read_part_values, read_values, records_from_object
+from copilot_lib.reports import (
+    UNREADABLE_HINT,
+    Record,
+    decode_values,
+    ndjson_values,
+    read_bytes,
+    records_from_object,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,28 +81,41 @@ _PANDAS_TYPES = {
 
 @dataclass(frozen=True)
 class Part:
-    """A whole file (``start`` None) or the NDJSON lines in bytes [start, end) of one."""
+    """A whole file (``start`` None) or the NDJSON lines in bytes [start, end) of one.
+
+    ``first_line`` is the line number at ``start``, or None when it is not known yet: the
+    chunk read from such a part numbers its lines from 1, and :func:`number_lines` shifts
+    them once the line counts of the file's earlier parts are known.
+    """
 
     path: str
     start: int | None = None
     end: int | None = None
-    first_line: int = 1
+    first_line: int | None = 1
 
 
 @dataclass
 class Chunk:
-    """Result of one worker: typed tables, the records of other kinds and a skip count."""
+    """Result of one worker: typed tables, the records of other kinds and a skip count.
+
+    ``part`` is set when the chunk holds exactly one byte range of a file; ``lines`` is then
+    the number of line breaks in it. When that part's ``first_line`` is None, the chunk's
+    line numbers start at 1 instead of the part's first line.
+    """
 
     tables: dict[str, pa.Table]
     other: list[Record] = field(default_factory=list)
     skipped: int = 0
+    part: Part | None = None
+    lines: int = 0
 
 
 def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
     """Parse and flatten a batch of parts into chunks, in part order; runs in a worker process.
 
     Plain user-day NDJSON is read by :mod:`copilot_lib.arrow_ndjson` unless ``arrow`` is
-    False; everything else goes through :class:`Flattener`.
+    False; everything else goes through :class:`Flattener`. A part whose first line number
+    A byte range of a file gets a chunk of its own (see :class:`Chunk`).
     """
     chunks: list[Chunk] = []
     flattener = Flattener()
@@ -103,18 +125,32 @@ def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
     gc.disable()
     try:
         for part in parts:
-            tables = _arrow_tables(part) if arrow else None
-            if tables is not None:
+            raw = _part_bytes(part)
+            ranged = part.start is not None
+            newlines = raw.count(b"\n")
+            tables = user_day_tables(raw, part.path, part.first_line or 1, newlines) if arrow else None
+            if tables is not None or ranged:
                 if _pending(flattener):
                     chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped))
                     flattener = Flattener()
-                chunks.append(Chunk(tables))
+            if tables is not None:
+                chunks.append(Chunk(tables, part=part if ranged else None, lines=newlines if ranged else 0))
                 continue
             if part.start is None or part.end is None:
-                values = read_values(part.path)
+                values = decode_values(raw, part.path)
             else:
-                values = read_part_values(part.path, part.start, part.end, part.first_line)
-            _add_values(flattener, values, part.path)
+                if part.start == 0 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                values = ndjson_values(raw, part.path, part.first_line or 1)
+            try:
+                _add_values(flattener, values, part.path)
+            except ReportFormatError as exc:
+                if part.first_line is None and exc.line is not None:
+                    raise _at_file_line(exc, part) from exc
+                raise
+            if ranged:
+                chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped, part, newlines))
+                flattener = Flattener()
         if not chunks or _pending(flattener):
             chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped))
         return chunks
@@ -123,23 +159,77 @@ def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
             gc.enable()
 
 
+def _part_bytes(part: Part) -> bytes:
+    if part.start is None or part.end is None:
+        return read_bytes(Path(part.path))
+    try:
+        with open(part.path, "rb") as handle:
+            handle.seek(part.start)
+            return handle.read(part.end - part.start)
+    except OSError as exc:
+        raise ReportFormatError(f"cannot read the file ({exc}): {UNREADABLE_HINT}", path=part.path) from exc
+
+
+def _at_file_line(exc: ReportFormatError, part: Part) -> ReportFormatError:
+    """Return the error again with the line counted from the start of the file.
+
+    Counting the lines before a part is only worth its cost when a message needs them.
+    """
+    before = 0
+    with open(part.path, "rb") as handle:
+        remaining = part.start or 0
+        while remaining > 0:
+            block = handle.read(min(remaining, 16 * 1024 * 1024))
+            if not block:
+                break
+            before += block.count(b"\n")
+            remaining -= len(block)
+    return ReportFormatError(exc.detail, path=exc.path, line=before + (exc.line or 1))
+
+
+def number_lines(chunks: list[Chunk]) -> list[Chunk]:
+    """Shift the line numbers of chunks read from parts with an unknown first line.
+
+    The line numbers of a file's parts are known once every part has counted its line
+    breaks, and counting them in the workers costs nothing extra, where counting them while
+    splitting the file would read it twice in one process.
+    """
+    counted: dict[str, list[tuple[int, int]]] = {}
+    for chunk in chunks:
+        if chunk.part is not None:
+            counted.setdefault(chunk.part.path, []).append((chunk.part.start or 0, chunk.lines))
+    if not counted:
+        return chunks
+    shift: dict[tuple[str, int], int] = {}
+    for path, counts in counted.items():
+        before = 0
+        for start, lines in sorted(counts):
+            shift[path, start] = before
+            before += lines
+    for chunk in chunks:
+        if chunk.part is None:
+            continue
+        offset = shift[chunk.part.path, chunk.part.start or 0]
+        known = chunk.part.first_line is not None
+        chunk.part = None
+        if known or not offset:
+            continue
+        for name, table in chunk.tables.items():
+            if table.num_rows and "source_line" in table.column_names:
+                position = table.column_names.index("source_line")
+                shifted = pc.add(table.column(position), offset)
+                chunk.tables[name] = table.set_column(position, "source_line", shifted)
+        chunk.other = [
+            dataclasses.replace(record, source=dataclasses.replace(record.source, line=record.source.line + offset))
+            for record in chunk.other
+        ]
+    return chunks
+
+
 def _pending(flattener: Flattener) -> bool:
     """Return True when the flattener holds anything, so that its chunk must be kept."""
     rows = flattener.user_rows or flattener.entity_rows or flattener.team_rows or flattener.repo_rows
     return bool(rows or flattener.other or flattener.skipped)
-
-
-def _arrow_tables(part: Part) -> dict[str, pa.Table] | None:
-    """Read a part with pyarrow when it is plain user-day NDJSON; None otherwise."""
-    if part.start is None or part.end is None:
-        raw = read_bytes(Path(part.path))
-        first_line = 1
-    else:
-        with open(part.path, "rb") as handle:
-            handle.seek(part.start)
-            raw = handle.read(part.end - part.start)
-        first_line = part.first_line
-    return user_day_tables(raw, part.path, first_line)
 
 
 def _add_values(flattener: Flattener, values: Iterable[tuple[int, Any]], path: str) -> None:
@@ -190,28 +280,34 @@ def _is_ndjson(path: Path) -> bool:
 
 
 def _split(path: Path, size: int, target: int) -> list[tuple[Part, int]]:
+    """Cut an NDJSON file into parts of about ``target`` bytes that end at line breaks.
+
+    Only a few bytes around each cut are read. Parts after the first do not know their
+    first line number; the chunks read from them are renumbered by :func:`number_lines`.
+    """
     parts = []
-    line = 1
     start = 0
     with open(path, "rb") as handle:
         while start < size:
-            handle.seek(start)
-            block = handle.read(target)
-            if start + len(block) >= size:
-                end = size
-            else:
-                cut = block.rfind(b"\n")
-                if cut < 0:
-                    # A single line longer than a part: take it whole.
-                    rest = handle.read()
-                    cut = len(block) + rest.find(b"\n") if b"\n" in rest else size - start - 1
-                    block = block + rest[: cut + 1 - len(block)]
-                end = start + cut + 1
-                block = block[: cut + 1]
-            parts.append((Part(str(path), start, end, line), end - start))
-            line += block.count(b"\n")
+            end = min(start + target, size)
+            if end < size:
+                end = _line_end(handle, end, size)
+            parts.append((Part(str(path), start, end, 1 if start == 0 else None), end - start))
             start = end
     return parts
+
+
+def _line_end(handle: Any, position: int, size: int) -> int:
+    """Return the offset just after the first line break at or after ``position``."""
+    handle.seek(position - 1)
+    while True:
+        block = handle.read(64 * 1024)
+        if not block:
+            return size
+        found = block.find(b"\n")
+        if found >= 0:
+            return position + found
+        position += len(block)
 
 
 def read_files(files: list[Path], workers: int | None = None) -> list[Chunk]:
@@ -231,7 +327,7 @@ def read_files(files: list[Path], workers: int | None = None) -> list[Chunk]:
     # forkserver: forking a parent that runs Arrow or DuckDB threads can deadlock the child.
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return [chunk for chunks in pool.map(read_parts, batches) for chunk in chunks]
+        return number_lines([chunk for chunks in pool.map(read_parts, batches) for chunk in chunks])
 
 
 def assemble(
@@ -304,8 +400,10 @@ def _child_frame(parent_keys: pa.Table, mask: np.ndarray, pieces: list[tuple[pa.
     table = pa.concat_tables([table for table, _ in pieces]).drop_columns([PARENT_INDEX])
     index = np.concatenate([index for _, index in pieces]) if pieces else np.array([], dtype=np.int64)
     keep = mask[index] if len(index) else np.array([], dtype=bool)
-    index = index[keep]
-    table = table.filter(pa.array(keep, type=pa.bool_()))
+    if not keep.all():
+        # Only when a repeated parent record was dropped: filtering copies every column.
+        index = index[keep]
+        table = table.filter(pa.array(keep, type=pa.bool_()))
     key_table = parent_keys.take(pa.array(index, type=pa.int64())).combine_chunks()
     key_columns = [_compact(column.chunk(0)) if column.num_chunks == 1 else column for column in key_table.columns]
     combined = pa.table([*key_columns, *table.columns], names=[*key_table.column_names, *table.column_names])

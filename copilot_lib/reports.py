@@ -239,35 +239,6 @@ def read_values(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any]]:
     return decode_values(read_bytes(file_path), str(file_path))
 
 
-def read_part_values(path: str | os.PathLike[str], start: int, end: int, first_line: int) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, value)`` for the NDJSON lines in bytes [start, end) of a file.
-
-    ``start`` and ``end`` must fall on line starts of an uncompressed file, and
-    ``first_line`` is the line number at ``start``.
-    """
-    name = str(path)
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(start)
-            raw = handle.read(end - start)
-    except OSError as exc:
-        raise ReportFormatError(f"cannot read the file ({exc}): {UNREADABLE_HINT}", path=name) from exc
-    if start == 0 and raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    yield from ndjson_values(raw, name, first_line)
-
-
-def read_report_part(path: str | os.PathLike[str], start: int, end: int, first_line: int) -> Iterator[Record]:
-    """Yield the records of NDJSON lines in bytes [start, end) of an uncompressed file.
-
-    Records that name no report days get a span of None.
-    """
-    name = str(path)
-    for number, value in read_part_values(path, start, end, first_line):
-        for obj in value if isinstance(value, list) else [value]:
-            yield from records_from_object(obj, name, number, None)
-
-
 def records_from_object(obj: Any, path: str, line: int, fallback_span: int | None) -> Iterator[Record]:
     if isinstance(obj, dict) and isinstance(obj.get("day_totals"), list):
         created_at = _text(obj.get("created_at"))

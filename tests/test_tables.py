@@ -9,7 +9,7 @@ import pytest
 from model_builders import SAMPLES, counters, load_records, user, write_ndjson
 
 from copilot_lib import demo, ingest
-from copilot_lib.reports import read_report_part
+from copilot_lib.errors import ReportFormatError
 from copilot_lib.tables import load_folder
 
 REPORTS = SAMPLES / "reports"
@@ -282,17 +282,36 @@ def test_parallel_ingest_matches_in_process(tmp_path, monkeypatch):
         pd.testing.assert_frame_equal(left.astype(str), right.astype(str), obj=name)
 
 
-def test_split_keeps_line_numbers(tmp_path):
+def _split_records(path, target):
+    """Read a file cut into parts of about ``target`` bytes, as the worker processes do."""
+    parts = ingest._split(path, path.stat().st_size, target)
+    chunks = [chunk for part, _ in reversed(parts) for chunk in ingest.read_parts([part])]
+    frames, _, _, _ = ingest.assemble(ingest.number_lines(chunks))
+    return parts, frames
+
+
+@pytest.mark.parametrize("arrow_readable", [True, False])
+def test_split_keeps_line_numbers(tmp_path, arrow_readable):
     records = [user("2026-11-01", number, 1) for number in range(1, 400)]
+    if not arrow_readable:
+        # A top-level chat panel field sends every part through the general path.
+        records = [{**record, "chat_panel_ask_mode": 1} for record in records]
     path = write_ndjson(tmp_path / "users.ndjson", records)
-    parts = ingest._split(path, path.stat().st_size, 2048)
+    parts, frames = _split_records(path, 2048)
     assert len(parts) > 3
-    lines = [
-        record.source.line
-        for part, _ in parts
-        for record in read_report_part(part.path, part.start, part.end, part.first_line)
-    ]
-    assert lines == list(range(1, 400))
+    assert all(part.first_line is None for part, _ in parts[1:])
+    users = frames["user_daily"].sort_values("source_line")
+    assert users["source_line"].tolist() == list(range(1, 400))
+    assert users["user_id"].tolist() == list(range(1, 400))
+
+
+def test_split_names_the_file_line_of_a_bad_line(tmp_path):
+    lines = [json.dumps(user("2026-11-01", number, 1)) for number in range(1, 200)]
+    lines[150] = "{not json"
+    path = tmp_path / "users.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ReportFormatError, match=r"users\.ndjson:151: invalid JSON"):
+        _split_records(path, 2048)
 
 
 def test_empty_counters_block_counts(tmp_path):
@@ -305,8 +324,5 @@ def test_split_file_with_byte_order_mark(tmp_path):
     path.write_bytes(
         b"\xef\xbb\xbf" + b"".join(json.dumps(user("2026-11-01", n, 1)).encode() + b"\n" for n in range(1, 50))
     )
-    parts = ingest._split(path, path.stat().st_size, 512)
-    records = [
-        record for part, _ in parts for record in read_report_part(part.path, part.start, part.end, part.first_line)
-    ]
-    assert [record.data["user_id"] for record in records] == list(range(1, 50))
+    _, frames = _split_records(path, 512)
+    assert sorted(frames["user_daily"]["user_id"]) == list(range(1, 50))

@@ -326,3 +326,16 @@ def test_split_file_with_byte_order_mark(tmp_path):
     )
     _, frames = _split_records(path, 512)
     assert sorted(frames["user_daily"]["user_id"]) == list(range(1, 50))
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [(12, 12), ("12", 12), (" 12 ", 12), (12.0, 12), (2.5, None), ("twelve", None), (True, None), ({"n": 1}, None)],
+)
+def test_counter_value_types(tmp_path, sent, read):
+    record = user("2026-11-01", 7, 3)
+    record["code_generation_activity_count"] = sent
+    frame = load_records(tmp_path, [record])["user_daily"]
+    assert len(frame) == 1
+    value = frame["code_generation_activity_count"].iloc[0]
+    assert pd.isna(value) if read is None else value == read, value

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from copilot_lib.ingest import CHILD_PARENTS, PARENT_KEYS, as_categories
 from copilot_lib.schema import COUNTERS, PULL_REQUEST_COUNTS, PULL_REQUEST_MEDIANS
 from copilot_lib.tables import Tables
 
@@ -57,6 +58,10 @@ FLAGS = (
 )
 USERS_PER_TEAM = 25
 REPOSITORIES_PER_100_USERS = 2
+
+
+# The tables the report ingest types column by column; seats, billing and teams are built apart.
+TABLE_NAMES = (*PARENT_KEYS, *CHILD_PARENTS)
 
 
 def _int(values: np.ndarray) -> pd.arrays.IntegerArray:
@@ -157,6 +162,9 @@ def generate_tables_fast(users: int = 10_000, days: int = 365, seed: int = 7, en
     _add_entity_tables(rng, tables, calendar, active)
     _add_teams_and_seats(rng, tables, calendar, user_ids, logins, activity, end)
     tables.duplicates_dropped = dict.fromkeys(("entity_daily", "user_daily", "user_teams", "repo_daily"), 0)
+    for name in TABLE_NAMES:
+        if name in tables.frames:
+            as_categories(tables.frames[name])
     logger.info("generated %d user-day rows for %d users over %d days", rows, users, days)
     return tables
 

@@ -64,14 +64,8 @@ CHILD_PARENTS = {
     **{schema.child_table("user", child): "user_daily" for child in schema.USER_CHILDREN},
     "repo_pr_by_comment_type": "repo_daily",
 }
-CATEGORY_COLUMNS = (
-    "scope",
-    "entity_id",
-    "organization_id",
-    "enterprise_id",
-    "source_file",
-    "repo_visibility",
-)
+# Low-cardinality text columns, stored as pandas categories with sorted categories.
+CATEGORY_COLUMNS = schema.category_columns()
 _PANDAS_TYPES = {
     pa.int64(): pd.Int64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
@@ -435,7 +429,30 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
             table = table.set_column(position, name, _days(column))
         elif name in CATEGORY_COLUMNS and not pa.types.is_dictionary(column.type):
             table = table.set_column(position, name, column.dictionary_encode())
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    return sort_categories(table.to_pandas(types_mapper=_PANDAS_TYPES.get))
+
+
+def sort_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give every category column of ``frame`` its categories in sorted order, in place.
+
+    Arrow's dictionaries list values in order of first appearance, which would make sorting
+    by a category column depend on the order in which files were read.
+    """
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            categories = column.cat.categories
+            if not categories.is_monotonic_increasing:
+                frame[name] = column.cat.reorder_categories(categories.sort_values())
+    return frame
+
+
+def as_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Convert the text columns typed "category" in the schema to sorted categories, in place."""
+    for name in frame.columns:
+        if name in CATEGORY_COLUMNS and not isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype("category")
+    return sort_categories(frame)
 
 
 def _fill_span(frame: pd.DataFrame) -> None:

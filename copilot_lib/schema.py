@@ -112,20 +112,20 @@ USER_DAILY = (
     *KEY,
     *IDS,
     ("user_id", INT),
-    ("user_login", TEXT),
+    ("user_login", CATEGORY),
     *_typed(COUNTERS, INT),
     *_typed(USER_FLAGS, BOOL),
     ("ai_credits_used", FLOAT),
-    ("ai_adoption_phase", TEXT),
+    ("ai_adoption_phase", CATEGORY),
     ("ai_adoption_phase_number", INT),
     *PROVENANCE,
 )
 USER_TEAMS = (
     *KEY,
     ("user_id", INT),
-    ("user_login", TEXT),
+    ("user_login", CATEGORY),
     ("team_id", INT),
-    ("slug", TEXT),
+    ("slug", CATEGORY),
     *PROVENANCE,
 )
 REPO_DAILY = (
@@ -152,33 +152,33 @@ SESSION_COLUMNS = (
     ("avg_tokens_per_request", FLOAT),
 )
 IDE_VERSION_COLUMNS = (
-    ("ide_version", TEXT),
+    ("ide_version", CATEGORY),
     ("ide_version_sampled_at", TEXT),
-    ("plugin", TEXT),
-    ("plugin_version", TEXT),
+    ("plugin", CATEGORY),
+    ("plugin_version", CATEGORY),
     ("plugin_version_sampled_at", TEXT),
 )
 CHILD_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "by_ide": (("ide", TEXT), *COUNTER_COLUMNS),
-    "by_feature": (("feature", TEXT), *COUNTER_COLUMNS),
-    "by_language_feature": (("language", TEXT), ("feature", TEXT), *CODE_COUNTER_COLUMNS),
-    "by_language_model": (("language", TEXT), ("model", TEXT), *CODE_COUNTER_COLUMNS),
-    "by_model_feature": (("model", TEXT), ("feature", TEXT), *COUNTER_COLUMNS),
+    "by_ide": (("ide", CATEGORY), *COUNTER_COLUMNS),
+    "by_feature": (("feature", CATEGORY), *COUNTER_COLUMNS),
+    "by_language_feature": (("language", CATEGORY), ("feature", CATEGORY), *CODE_COUNTER_COLUMNS),
+    "by_language_model": (("language", CATEGORY), ("model", CATEGORY), *CODE_COUNTER_COLUMNS),
+    "by_model_feature": (("model", CATEGORY), ("feature", CATEGORY), *COUNTER_COLUMNS),
     "by_3rd_party_agent": (
-        ("agent_id", TEXT),
-        ("agent_name", TEXT),
+        ("agent_id", CATEGORY),
+        ("agent_name", CATEGORY),
         ("user_initiated_interaction_count", INT),
         ("session_count", INT),
     ),
     "cli": SESSION_COLUMNS,
     "copilot_app": SESSION_COLUMNS,
-    "by_ai_adoption_phase": (("phase", TEXT), ("phase_number", INT), ("total_engaged_users", INT)),
+    "by_ai_adoption_phase": (("phase", CATEGORY), ("phase_number", INT), ("total_engaged_users", INT)),
     "pull_requests": (*_typed(PULL_REQUEST_COUNTS, INT), *_typed(PULL_REQUEST_MEDIANS, FLOAT)),
-    "pr_by_comment_type": (("comment_type", TEXT), *_typed(COMMENT_TYPE_COUNTS, INT)),
+    "pr_by_comment_type": (("comment_type", CATEGORY), *_typed(COMMENT_TYPE_COUNTS, INT)),
 }
 USER_CHILD_EXTRA: dict[str, tuple[tuple[str, str], ...]] = {
     "by_ide": IDE_VERSION_COLUMNS,
-    "cli": (("cli_version", TEXT), ("cli_version_sampled_at", TEXT)),
+    "cli": (("cli_version", CATEGORY), ("cli_version_sampled_at", TEXT)),
 }
 ENTITY_CHILDREN = (
     "by_ide",
@@ -230,3 +230,16 @@ def child_table(parent: str, child: str) -> str:
     if child == "pull_requests":
         return f"{parent}_pull_requests"
     return f"{parent}_{child}"
+
+
+def category_columns() -> frozenset[str]:
+    """Return the names of every column typed "category" in any table."""
+    typed = [
+        *ENTITY_DAILY,
+        *USER_DAILY,
+        *USER_TEAMS,
+        *REPO_DAILY,
+        *(column for columns in CHILD_COLUMNS.values() for column in columns),
+        *(column for columns in USER_CHILD_EXTRA.values() for column in columns),
+    ]
+    return frozenset(name for name, kind in typed if kind == CATEGORY)

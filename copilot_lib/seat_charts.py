@@ -58,11 +58,14 @@ def seat_states_figure(states: pd.DataFrame, search: str = "", colors: Sequence[
     return figure
 
 
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def _day_span(start: int, end: int) -> str:
     """Return the whole days from ``start`` up to but not including ``end`` as text."""
     last = end - 1
-    unit = "day" if last == 1 else "days"
-    return f"{start} {unit}" if last == start else f"{start}–{last} days"
+    return _days(start) if last == start else f"{start}–{last} days"
 
 
 def activity_age_figure(
@@ -74,7 +77,8 @@ def activity_age_figure(
     day axis, and active and idle bins are separate, named traces with different fills.
     """
     figure = go.Figure()
-    groups = ((True, f"Active: under {threshold_days} days"), (False, f"Idle: {threshold_days} days or more"))
+    threshold = _days(threshold_days)
+    groups = ((True, f"Active: under {threshold}"), (False, f"Idle: {threshold} or more"))
     for index, (active, label) in enumerate(groups):
         rows = bins.loc[bins["active"] == active] if not bins.empty else bins
         figure.add_trace(
@@ -99,7 +103,7 @@ def activity_age_figure(
     figure.add_vline(
         x=threshold_days,
         line={"color": colors[3 % len(colors)], "dash": "dash", "width": 2},
-        annotation_text=f"Threshold: {threshold_days} days",
+        annotation_text=f"Threshold: {threshold}",
         annotation_position="top right",
     )
     right = max(int(bins["to_days"].max()) if not bins.empty else 0, threshold_days)

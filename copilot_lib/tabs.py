@@ -499,8 +499,8 @@ class HealthView(ResultView):
                 TableSpec("duplicates", "Duplicate rows dropped while loading", _attr("duplicates")),
             ],
             intro="<p>A day is <em>settling</em> while GitHub may still revise it, and "
-            "<em>missing</em> when no report covers it; missing days are gaps in every chart, "
-            "never zeros.</p>",
+            "<em>missing</em> when no report covers it. The day strip marks both; every other "
+            "chart leaves missing days as gaps, never zeros.</p>",
         )
 
 

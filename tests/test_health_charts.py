@@ -56,6 +56,25 @@ def test_day_strip_marks_missing_days(demo_tables: Tables) -> None:
     assert len({trace.marker.pattern.shape for trace in figure.data}) == 3
 
 
+def test_day_strip_marks_days_before_data(demo_tables: Tables) -> None:
+    first = END - timedelta(days=39)
+    filters = Filters(since=first - timedelta(days=2), until=first)
+
+    figure = health_charts.day_status_figure(health(demo_tables, filters, today=LATER).days)
+
+    assert trace_days(figure, "Missing") == [pd.Timestamp(first - timedelta(days=offset)) for offset in (2, 1)]
+    assert trace_days(figure, "Present") == [pd.Timestamp(first)]
+
+
+def test_day_strip_range_without_data(demo_tables: Tables) -> None:
+    filters = Filters(since=date(2020, 1, 1), until=date(2020, 1, 3))
+
+    figure = health_charts.day_status_figure(health(demo_tables, filters, today=LATER).days)
+
+    assert trace_days(figure, "Missing") == list(pd.date_range("2020-01-01", "2020-01-03"))
+    assert figure.layout.annotations == ()
+
+
 def test_day_strip_marks_settling_days(demo_tables: Tables) -> None:
     days = health(demo_tables, Filters(), today=END + timedelta(days=1)).days
 

@@ -1,7 +1,8 @@
 """Plotly figure builders for the Data health tab, from the frames of :func:`copilot_lib.views.health`.
 
-Shares are drawn in percent with their value written on each bar; a share that cannot be
-computed (no activity) is written as n/a and has no bar, never a bar at zero.
+Shares are drawn in percent, with the value written next to each bar. A share that cannot
+be computed, because the breakdown has no activity, gets no bar and reads n/a in the chart's
+table, so it is never drawn as a zero.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Plotly figure builders for the Seats tab, from the frames of :func:`copilot_lib.views.seats_view`.
 
-Each builder names every bar by its text or legend entry, so no state is told by colour alone.
+Each builder names every bar by its text or legend entry, so colour is never the only cue to a state.
 """
 
 from __future__ import annotations
@@ -26,16 +26,16 @@ def seat_states_figure(states: pd.DataFrame, search: str = "", colors: Sequence[
     ``states`` is the ``states`` frame of the seats view: ``state`` and ``seats``. The
     last row, pending cancellation, overlaps the others and is drawn hatched.
     """
-    shown = states.iloc[::-1]
-    count = len(shown)
+    bottom_up = states.iloc[::-1]
+    count = len(bottom_up)
     patterns = [PATTERNS[1] if position == 0 else PATTERNS[0] for position in range(count)]
     figure = go.Figure(
         go.Bar(
-            y=shown["state"].astype(str).tolist(),
-            x=float_values(shown["seats"]),
+            y=bottom_up["state"].astype(str).tolist(),
+            x=float_values(bottom_up["seats"]),
             orientation="h",
             name="Seats",
-            text=[f"{int(value):,}" for value in shown["seats"]],
+            text=[f"{int(value):,}" for value in bottom_up["seats"]],
             textposition="outside",
             cliponaxis=False,
             marker={

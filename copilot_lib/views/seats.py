@@ -130,7 +130,7 @@ def seats_view(tables: Tables, filters: Filters) -> SeatsView:
 
 
 def days_since_activity(last_activity_at: pd.Series, as_of: pd.Timestamp) -> pd.Series:
-    """Return whole UTC days from each seat's last activity to ``as_of``; NA for seats never used.
+    """Return whole UTC days from each seat's last activity to ``as_of``, or NA for a seat never used.
 
     The seat listing is a snapshot of the day it was fetched, so a seat used after ``as_of``
     (a range ending in the past) counts as 0 days, and as active, like in

@@ -14,6 +14,7 @@ from copilot_lib.charts import HEIGHT, PALETTE, PATTERNS, apply_layout, float_va
 
 NO_SEATS_MATCH = "No seats match the search"
 NO_IDLE_SEATS = "No idle seats"
+NO_SEAT_ACTIVITY = "No seat has any activity yet"
 
 
 def _matching(search: str) -> str:
@@ -100,12 +101,6 @@ def activity_age_figure(
                 },
             )
         )
-    figure.add_vline(
-        x=threshold_days,
-        line={"color": colors[3 % len(colors)], "dash": "dash", "width": 2},
-        annotation_text=f"Threshold: {threshold}",
-        annotation_position="top right",
-    )
     right = max(int(bins["to_days"].max()) if not bins.empty else 0, threshold_days)
     empty = bins.empty or int(bins["seats"].sum()) == 0
     apply_layout(
@@ -113,7 +108,14 @@ def activity_age_figure(
         f"Days since each seat's last activity{_matching(search)} (seats never used are not drawn)",
         y_title="Seats",
         empty=empty,
-        message=NO_SEATS_MATCH,
+        message=NO_SEATS_MATCH if search else NO_SEAT_ACTIVITY,
+    )
+    # After the layout, which replaces the annotations when the plot is empty.
+    figure.add_vline(
+        x=threshold_days,
+        line={"color": colors[3 % len(colors)], "dash": "dash", "width": 2},
+        annotation_text=f"Threshold: {threshold}",
+        annotation_position="top right",
     )
     figure.update_layout(barmode="overlay", bargap=0, hovermode="closest")
     figure.update_xaxes(title_text="Days since last activity, on the range's last day", range=[0, right * 1.05 + 1])

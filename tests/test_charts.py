@@ -103,7 +103,7 @@ def test_breakdown_figure_by_ide_keeps_every_ide(samples: Tables) -> None:
 
 VIEWS = {view.title: view for view in tabs.build_views()}
 # The sentences a chart writes across an empty plot; other annotations label lines.
-EMPTY_MESSAGES = {charts.NO_DATA, seat_charts.NO_SEATS_MATCH, seat_charts.NO_IDLE_SEATS}
+EMPTY_MESSAGES = {charts.NO_DATA, seat_charts.NO_SEATS_MATCH, seat_charts.NO_IDLE_SEATS, seat_charts.NO_SEAT_ACTIVITY}
 SPECS = {
     spec.name: (view, spec)
     for view in VIEWS.values()

@@ -175,7 +175,7 @@ def test_attribution_figure_without_breakdowns() -> None:
     figure = health_charts.attribution_figure(pd.DataFrame())
 
     assert list(figure.data[0].y) == []
-    assert figure.layout.annotations[0].text == "No data in this date range"
+    assert [note.text for note in figure.layout.annotations] == ["No data in this date range", "Totals: 100%"]
 
 
 def test_health_tab_draws_three_charts(sample_tables: Tables) -> None:

@@ -204,7 +204,7 @@ def test_activity_age_figure_draws_threshold_line(demo_tables: Tables) -> None:
     assert active.marker.pattern.shape != idle.marker.pattern.shape
     assert active.name == "Active: under 3 days"
     assert [shape.x0 for shape in figure.layout.shapes] == [3]
-    assert figure.layout.annotations[0].text == "Threshold: 3 days"
+    assert [note.text for note in figure.layout.annotations] == ["Threshold: 3 days"]
     assert figure.layout.xaxis.range[1] >= bins["to_days"].max()
 
 
@@ -214,7 +214,17 @@ def test_activity_age_figure_shows_distant_threshold() -> None:
     figure = seat_charts.activity_age_figure(bins, threshold_days=90)
 
     assert figure.layout.xaxis.range[1] > 90
-    assert figure.layout.annotations[0].text == "Threshold: 90 days"
+    assert [note.text for note in figure.layout.annotations] == ["Threshold: 90 days"]
+
+
+def test_activity_age_figure_without_activity() -> None:
+    bins = pd.DataFrame({"from_days": [0], "to_days": [1], "seats": [0], "active": [True]})
+
+    unused = seat_charts.activity_age_figure(bins.iloc[0:0], threshold_days=30)
+    unmatched = seat_charts.activity_age_figure(bins, threshold_days=30, search="nobody")
+
+    assert [note.text for note in unused.layout.annotations] == [seat_charts.NO_SEAT_ACTIVITY, "Threshold: 30 days"]
+    assert [note.text for note in unmatched.layout.annotations] == [seat_charts.NO_SEATS_MATCH, "Threshold: 30 days"]
 
 
 def test_idle_cost_figure_stacks_plan_types() -> None:

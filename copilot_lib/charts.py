@@ -34,12 +34,18 @@ TOP_CATEGORIES = 12
 NO_DATA = "No data in this date range"
 
 
-def _values(column: pd.Series) -> np.ndarray:
+def float_values(column: pd.Series) -> np.ndarray:
     """Return a float array with NaN for missing values, which Plotly draws as gaps."""
     return column.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _layout(figure: go.Figure, title: str, *, y_title: str, empty: bool) -> go.Figure:
+def apply_layout(
+    figure: go.Figure, title: str, *, y_title: str, empty: bool, message: str = NO_DATA
+) -> go.Figure:
+    """Set the title, template, size, font and palette every chart shares.
+
+    When ``empty`` is true, ``message`` is written across the middle of the plot.
+    """
     figure.update_layout(
         title={"text": title, "x": 0, "xanchor": "left"},
         template=TEMPLATE,
@@ -51,15 +57,15 @@ def _layout(figure: go.Figure, title: str, *, y_title: str, empty: bool) -> go.F
         colorway=list(PALETTE),
     )
     figure.update_yaxes(title_text=y_title, rangemode="tozero")
-    message = {
-        "text": NO_DATA,
+    note = {
+        "text": message,
         "showarrow": False,
         "xref": "paper",
         "yref": "paper",
         "x": 0.5,
         "y": 0.5,
     }
-    figure.update_layout(annotations=[message] if empty else [])
+    figure.update_layout(annotations=[note] if empty else [])
     return figure
 
 
@@ -78,7 +84,7 @@ def active_users_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE) -
         figure.add_trace(
             go.Scatter(
                 x=series["day"],
-                y=_values(series[column]),
+                y=float_values(series[column]),
                 name=label,
                 mode="lines+markers",
                 connectgaps=False,
@@ -88,7 +94,7 @@ def active_users_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE) -
             )
         )
     empty = series.empty or series["daily_active_users"].isna().all()
-    return _layout(figure, "Active users", y_title="Users", empty=empty)
+    return apply_layout(figure, "Active users", y_title="Users", empty=empty)
 
 
 def activity_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE, x: str = "day") -> go.Figure:
@@ -104,7 +110,7 @@ def activity_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE, x: st
         figure.add_trace(
             go.Bar(
                 x=series[x],
-                y=_values(series[column]),
+                y=float_values(series[column]),
                 name=label,
                 marker={
                     "color": colors[index % len(colors)],
@@ -116,7 +122,7 @@ def activity_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE, x: st
     figure.add_trace(
         go.Scatter(
             x=series[x],
-            y=_values(series["acceptance_rate"]) * 100,
+            y=float_values(series["acceptance_rate"]) * 100,
             name="Acceptance rate (%)",
             mode="lines+markers",
             connectgaps=False,
@@ -127,7 +133,7 @@ def activity_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE, x: st
         )
     )
     empty = series.empty or series[GENERATIONS].isna().all()
-    _layout(
+    apply_layout(
         figure, "Code generations, acceptances and acceptance rate", y_title="Count", empty=empty
     )
     figure.update_layout(
@@ -177,7 +183,7 @@ def breakdown_figure(
     labels = shown[dimension].astype(str).tolist() if dimension in shown else []
     figure = go.Figure()
     for index, (column, label) in enumerate(bars):
-        values = _values(shown[column]) if column in shown else np.full(len(labels), np.nan)
+        values = float_values(shown[column]) if column in shown else np.full(len(labels), np.nan)
         figure.add_trace(
             go.Bar(
                 y=labels,
@@ -193,7 +199,7 @@ def breakdown_figure(
         )
     if len(ranked) > top:
         title = f"{title} (top {top} of {len(ranked)})"
-    _layout(figure, title, y_title="", empty=not labels)
+    apply_layout(figure, title, y_title="", empty=not labels)
     figure.update_layout(
         barmode="group",
         hovermode="closest",
@@ -218,7 +224,7 @@ def lines_figure(
     """
     figure = go.Figure()
     for index, (column, label) in enumerate(lines):
-        values = _values(frame[column]) if column in frame else np.full(len(frame), np.nan)
+        values = float_values(frame[column]) if column in frame else np.full(len(frame), np.nan)
         figure.add_trace(
             go.Scatter(
                 x=frame[x] if x in frame else [],
@@ -233,7 +239,7 @@ def lines_figure(
         )
     present = [column for column, _label in lines if column in frame]
     empty = frame.empty or not present or frame[present].isna().all().all()
-    return _layout(figure, title, y_title=y_title, empty=empty)
+    return apply_layout(figure, title, y_title=y_title, empty=empty)
 
 
 def grouped_lines_figure(

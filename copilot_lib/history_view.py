@@ -255,7 +255,7 @@ def history_figure(
     has_data = not series.empty and not (
         series[metrics.GENERATIONS].isna().all() and series[LEGACY_SUGGESTIONS].isna().all()
     )
-    charts._layout(figure, "Code activity over the stored history", y_title="Count", empty=not has_data)
+    charts.apply_layout(figure, "Code activity over the stored history", y_title="Count", empty=not has_data)
     _legend_below(figure)
     if has_data:
         _mark_api_changes(figure, series, grain)
@@ -343,7 +343,7 @@ def users_figure(
                 hovertemplate="%{y:.1f}%",
             )
         )
-    charts._layout(figure, "Active users and acceptance rate", y_title="Users", empty=series.empty)
+    charts.apply_layout(figure, "Active users and acceptance rate", y_title="Users", empty=series.empty)
     _legend_below(figure)
     figure.update_layout(
         yaxis2={

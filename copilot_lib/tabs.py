@@ -18,7 +18,7 @@ import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
 
-from copilot_lib import cards, charts, metrics, views
+from copilot_lib import cards, charts, health_charts, metrics, seat_charts, views
 from copilot_lib.components import ChartWithTable, Table
 from copilot_lib.schema import PULL_REQUEST_MEDIANS
 from copilot_lib.tables import Tables
@@ -474,17 +474,33 @@ class HealthView(ResultView):
         super().__init__(
             "Data health",
             lambda tables, selection: views.health(tables, selection.filters, selection.today),
-            [],
+            [
+                ChartSpec(
+                    "days",
+                    "Each day: status and which records it has",
+                    _attr("days"),
+                    lambda frame, selection: health_charts.day_status_figure(frame, selection.colors),
+                ),
+                ChartSpec(
+                    "unknown-shares",
+                    "Share of code generations filed under unknown",
+                    _attr("unknown_shares"),
+                    lambda frame, selection: health_charts.unknown_share_figure(frame, selection.colors),
+                ),
+                ChartSpec(
+                    "attribution",
+                    "Share of the totals each breakdown accounts for",
+                    _attr("attribution"),
+                    lambda frame, selection: health_charts.attribution_figure(frame, selection.colors),
+                ),
+            ],
             [
                 TableSpec("day-status", "Days in the range by status", _attr("status_counts")),
-                TableSpec("unknown-shares", "Share of code generations filed under unknown", _attr("unknown_shares")),
-                TableSpec("attribution", "Share of the totals each breakdown accounts for", _attr("attribution")),
                 TableSpec("duplicates", "Duplicate rows dropped while loading", _attr("duplicates")),
-                TableSpec("days", "Each day: status and which records it has", _attr("days")),
             ],
             intro="<p>A day is <em>settling</em> while GitHub may still revise it, and "
-            "<em>missing</em> when no report covers it; missing days are gaps in every chart, "
-            "never zeros.</p>",
+            "<em>missing</em> when no report covers it. The day strip marks both; every other "
+            "chart leaves missing days as gaps, never zeros.</p>",
         )
 
 
@@ -494,8 +510,33 @@ class SeatsView(ResultView):
     def __init__(self) -> None:
         super().__init__(
             "Seats",
-            lambda tables, selection: views.seats_view(tables, self.seat_filters(selection)),
-            [],
+            view_of("seats"),
+            [
+                ChartSpec(
+                    "seat-states",
+                    "Seats by state on the range's last day",
+                    _attr("states"),
+                    lambda frame, selection: seat_charts.seat_states_figure(
+                        frame, selection.filters.search, selection.colors
+                    ),
+                ),
+                ChartSpec(
+                    "seat-activity-age",
+                    "Seats per bin of days since last activity",
+                    _attr("activity_age"),
+                    lambda frame, selection: seat_charts.activity_age_figure(
+                        frame, selection.filters.seat_threshold_days, selection.filters.search, selection.colors
+                    ),
+                ),
+                ChartSpec(
+                    "idle-cost",
+                    "Idle seats and their monthly cost by last-activity editor and plan type",
+                    _attr("idle_cost"),
+                    lambda frame, selection: seat_charts.idle_cost_figure(
+                        frame, selection.filters.search, selection.colors
+                    ),
+                ),
+            ],
             [TableSpec("seats", "Seats, idle first", _attr("table"))],
         )
         style = {"description_width": "initial"}
@@ -543,8 +584,9 @@ class SeatsView(ResultView):
             self.refresh(*self._last)
 
     def refresh(self, tables: Tables, selection: Selection) -> None:
+        # The view and every chart see this tab's threshold, price and search as filters.
         self._last = (tables, selection)
-        super().refresh(tables, selection)
+        super().refresh(tables, replace(selection, filters=self.seat_filters(selection)))
 
     def draw(self, result: Any, selection: Selection) -> None:
         self.summary.value = render_seat_summary(result)

@@ -78,8 +78,17 @@ def test_charts_are_plotly_bundles(samples_dashboard: app.Dashboard) -> None:
         samples_dashboard.tab_widget.selected_index = index
     samples_dashboard.tab_widget.selected_index = 0
     drawn = {name: chart for name, chart in charts.items() if chart.figure is not None}
-    # The samples have no user-teams report, so the Teams tab shows a sentence instead.
-    assert set(charts) - set(drawn) == {"team-totals", "team-active-users", "team-interactions"}
+    # The sample reports have no user-teams report and no seats file, so the Teams and Seats
+    # tabs show a sentence instead.
+    assert set(charts) - set(drawn) == {
+        "team-totals",
+        "team-active-users",
+        "team-interactions",
+        "seat-states",
+        "seat-activity-age",
+        "idle-cost",
+    }
+    assert {"days", "unknown-shares", "attribution"} <= set(drawn)
     for name, chart in drawn.items():
         assert f"copilot-chart-{name}" in chart.output._dom_classes
         assert chart.figure is not None

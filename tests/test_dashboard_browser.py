@@ -56,14 +56,16 @@ TAB_TITLES = (
     "Users",
     "Data health",
 )
-# The charts each tab draws on the demo data; tabs of tables only name a table instead.
+# The charts each tab draws on the demo data; VIEW_TABLES names a table of the tabs that show tables.
 VIEW_CHARTS = {
     "Features and modes": ("by-feature", "feature-series", "surfaces", "cli"),
     "Languages": ("by-language", "language-series"),
     "IDEs": ("by-ide",),
     "Models (chat and agent)": ("by-model", "model-series"),
     "Pull requests": ("pull-requests", "merge-medians", "by-repository"),
+    "Seats": ("seat-states", "seat-activity-age", "idle-cost"),
     "Teams": ("team-totals", "team-active-users", "team-interactions"),
+    "Data health": ("days", "unknown-shares", "attribution"),
 }
 VIEW_TABLES = {
     "IDEs": "ide-versions",
@@ -364,6 +366,12 @@ def test_seat_threshold_changes_idle_count(demo_page: Page) -> None:
     )
     assert seat_count(demo_page, "idle") > idle
     assert seat_count(demo_page, "idle") + seat_count(demo_page, "active") == seat_count(demo_page, "assigned")
+    # The threshold line of the days-since-activity chart moves with the control.
+    demo_page.wait_for_function(
+        "(selector) => document.querySelector(selector).textContent.includes('Threshold: 1 day')",
+        arg=".copilot-chart-seat-activity-age .annotation-text",
+        timeout=UPDATE_TIMEOUT_MS,
+    )
 
 
 def test_two_teams_draw_comparison(demo_page: Page) -> None:

@@ -42,16 +42,17 @@ class HealthView(ViewResult):
 
 
 def _days(selection: Selection, today: date) -> pd.DataFrame:
+    """List every day of the range, including days before or after the data, which are missing."""
     prepared = selection.prepared
-    codes = np.arange(max(selection.first, 0), selection.last + 1)
-    calendar = prepared.calendar[codes] if len(codes) else pd.DatetimeIndex([])
-    extra = pd.date_range(max(selection.since, prepared.calendar[-1].date() + pd.Timedelta(days=1)), selection.until)
-    calendar = calendar.append(extra) if len(extra) else calendar
-    entity = prepared.entity_present[selection.entity_mask][:, codes].any(axis=0) if len(codes) else np.zeros(0, bool)
-    users = prepared.user_present[selection.entity_mask][:, codes].any(axis=0) if len(codes) else np.zeros(0, bool)
-    pad = len(calendar) - len(codes)
-    entity = np.concatenate([entity, np.zeros(pad, dtype=bool)])
-    users = np.concatenate([users, np.zeros(pad, dtype=bool)])
+    calendar = pd.date_range(selection.since, selection.until, freq="D")
+    codes = (calendar - prepared.calendar[0]).days.to_numpy()
+    inside = (codes >= 0) & (codes < prepared.days)
+    entity = np.zeros(len(calendar), dtype=bool)
+    users = np.zeros(len(calendar), dtype=bool)
+    if inside.any():
+        known = codes[inside]
+        entity[inside] = prepared.entity_present[selection.entity_mask][:, known].any(axis=0)
+        users[inside] = prepared.user_present[selection.entity_mask][:, known].any(axis=0)
     age = (pd.Timestamp(today) - calendar).days.to_numpy()
     status = np.where(age <= SETTLING_DAYS, SETTLING, np.where(entity | users, PRESENT, MISSING))
     frame = pd.DataFrame({"day": calendar, "status": status, "entity_record": entity, "user_rows": users})

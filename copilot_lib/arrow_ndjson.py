@@ -179,7 +179,7 @@ def user_day_tables(raw: bytes, path: str, first_line: int, newlines: int | None
     try:
         table = pa_json.read_json(
             pa.py_buffer(raw),
-            read_options=pa_json.ReadOptions(use_threads=False, block_size=1 << 20),
+            read_options=pa_json.ReadOptions(use_threads=False, block_size=4 << 20),
             parse_options=pa_json.ParseOptions(explicit_schema=INPUT_SCHEMA, unexpected_field_behavior="ignore"),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):

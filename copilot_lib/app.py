@@ -99,7 +99,8 @@ def load_source(environ: Mapping[str, str] | None = None, *, on_progress: Progre
             return Source(tables=load_folder(path), label=f"Report files in {path}")
         if store:
             label, fix = store, f"Check {config.ENV_STORE}"
-            return store_source(store)
+            cache = config.setting(None, config.ENV_CACHE_DIR, environ=env) or config.DEFAULT_CACHE_DIR
+            return store_source(store, cache)
         if live_configured(env):
             label, fix = live_label(env), "Check the GitHub settings"
             return live_source(config.github_settings(environ=env), on_progress)
@@ -154,10 +155,14 @@ def secret_values(env: Mapping[str, str]) -> list[str]:
     return [value for name in names if (value := config.setting(None, name, environ=env))]
 
 
-def store_source(location: str) -> Source:
-    """Load every stored day, the legacy tables and the day status of a history store."""
+def store_source(location: str, cache: str | os.PathLike[str] | None = None) -> Source:
+    """Load every stored day, the legacy tables and the day status of a history store.
+
+    ``cache`` is a folder for local copies of an S3 store's table files (see
+    :func:`copilot_lib.history_tables.load_store`).
+    """
     store = open_store(location)
-    tables = load_store(store)
+    tables = load_store(store, cache=cache)
     return Source(
         tables=tables,
         label=f"History store {store.url}",

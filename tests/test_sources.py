@@ -184,15 +184,18 @@ def test_unreadable_store_is_a_message(tmp_path: Path) -> None:
     assert source.fix == "Check COPILOT_STORE"
 
 
-def test_s3_store_loads_and_fails_readably(s3_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_s3_store_loads_and_fails_readably(
+    s3_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     bucket = new_bucket(s3_proxy)
     store = S3Store(bucket, "archive", endpoint_url=s3_proxy.url)
     archive(FakeSource(days=3), History(store), Entity("org", "acme"), today=TODAY, since=TODAY - timedelta(days=3))
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_proxy.url)
-    env = {"COPILOT_STORE": f"s3://{bucket}/archive"}
+    env = {"COPILOT_STORE": f"s3://{bucket}/archive", "COPILOT_CACHE_DIR": str(tmp_path / "cache")}
 
     source = app.load_source(env)
     assert source.error is None, source.error
+    assert list((tmp_path / "cache").glob("*/index.json"))
     assert source.history
     assert source.tables is not None and source.tables.user_daily["day"].nunique() == 3
 

@@ -83,7 +83,14 @@ def add_archive_parsers(commands: Any) -> None:
     )
     _common(backfill)
     backfill.add_argument("--since", type=_day, required=True, help="first day, YYYY-MM-DD")
-    backfill.add_argument("--until", type=_day, default=None, help="last day, YYYY-MM-DD (default: yesterday, UTC)")
+    backfill.add_argument(
+        "--until",
+        type=_day,
+        default=None,
+        help=f"last day, YYYY-MM-DD (default: the newest settled day, {config.SETTLING_DAYS + 1} days before "
+        "today, UTC). A later day is cut back to the newest settled day, because GitHub still changes "
+        "newer days; the daily archive run fetches them once they are settled",
+    )
     backfill.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     backfill.set_defaults(handler=run_backfill)
 
@@ -162,6 +169,12 @@ def run_backfill(args: argparse.Namespace) -> int:
 
     def on_plan(plan: DayPlan) -> None:
         bar.reset(total=len(plan.days))
+        if args.until is not None and plan.newest is not None and args.until > plan.newest:
+            tqdm.write(
+                f"backfill stops at {plan.newest}, the newest settled day, not at --until {args.until}: "
+                "GitHub still changes the days after it, and archive runs fetch them once they are settled",
+                file=sys.stderr,
+            )
 
     def progress(day: date, outcome: str) -> None:
         bar.set_postfix_str(f"{day} {outcome}", refresh=False)

@@ -19,21 +19,30 @@ from history_fixtures import *  # noqa: F403 - the fixtures these tests take as 
 from history_fixtures import FaultProxy, store_contents
 
 from copilot_lib.cli import main
+from copilot_lib.config import SETTLING_DAYS
 from copilot_lib.fake_github import FakeGitHub, Fault
-from copilot_lib.fake_github.samples import make_org_day, make_seats, make_teams, make_user_days, recent_days
+from copilot_lib.fake_github.samples import (
+    make_org_day,
+    make_seats,
+    make_teams,
+    make_user_days,
+    recent_days,
+    settled_days,
+)
 from copilot_lib.fake_github.server import env_for_app
 from copilot_lib.history import Entity, History
 from copilot_lib.history_tables import load_store
 from copilot_lib.store import LocalStore, ObjectStore, S3Store
 
 ORG_ID = 4455667
+# Settled days served; the server also serves the SETTLING_DAYS newer days, which no run fetches.
 DAYS = 8
 ACME = Entity("org", "acme")
 
 
 def _serve(server: FakeGitHub) -> None:
     org = server.add_org("acme", seats=make_seats(4), teams=make_teams("acme", ORG_ID, ["web"]))
-    for day in recent_days(DAYS, server.clock_today()):
+    for day in recent_days(DAYS + SETTLING_DAYS, server.clock_today()):
         rows = make_user_days(ORG_ID, day, 4)
         server.set_report(org, "users-1-day", rows, day=day)
         server.set_report(org, "organization-1-day", [make_org_day(ORG_ID, day, rows)], day=day, parts=1)
@@ -63,7 +72,7 @@ def store_args(store: ObjectStore, request: pytest.FixtureRequest) -> list[str]:
 
 
 def _range() -> tuple[str, str]:
-    days = recent_days(DAYS)
+    days = settled_days(DAYS)
     return days[0].isoformat(), days[-1].isoformat()
 
 
@@ -96,6 +105,22 @@ def test_backfill_resumes_after_github_failure(
     assert "1 days written" in capsys.readouterr().out
     assert len(History(store).stored_days(ACME)) == DAYS
     assert load_store(store).frames["seats"].empty
+
+
+def test_backfill_stops_at_newest_settled_day(
+    github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since, newest_settled = _range()
+    yesterday = recent_days(1)[0].isoformat()
+    store = LocalStore(tmp_path / "store")
+    arguments = ["backfill", "--since", since, "--until", yesterday, "--no-progress", "--store", str(store.root)]
+
+    assert main(arguments) == 0
+
+    captured = capsys.readouterr()
+    assert f"backfill stops at {newest_settled}, the newest settled day, not at --until {yesterday}" in captured.err
+    assert f"org=acme: {DAYS} days written" in captured.out
+    assert max(History(store).stored_days(ACME)).isoformat() == newest_settled
 
 
 def test_backfill_rerun_counts_stored_days(
@@ -300,7 +325,7 @@ def test_rebuild_tables_command(github_env: FakeGitHub, tmp_path: Path, capsys: 
     store = LocalStore(tmp_path / "store")
     assert main(["archive", "--since", since, "--store", str(store.root)]) == 0
     before = store_contents(store)
-    day = recent_days(DAYS)[3]
+    day = settled_days(DAYS)[3]
     store.put(f"tables/user_daily/org=acme/day={day}/part-0.parquet", b"stale")
     capsys.readouterr()
 

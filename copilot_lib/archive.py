@@ -7,8 +7,9 @@ A run fetches, for one organisation or enterprise:
   changes it;
 - every day missing from the store, and not recorded as a gap, between the first day
   GitHub has reports for (or a configured start) and the newest settled day, within
-  GitHub's one-year window. The newest come first, so a first deployment has the recent weeks after one run.
-  A per-run day budget ends a run before Lambda's timeout, and the next run continues;
+  GitHub's one-year window. The newest come first, so a first deployment has the recent
+  weeks after one run. A per-run day budget ends a run before Lambda's timeout, and the next
+  run continues;
 - today's seat listing and team list.
 
 The stored days are listed once per run from the day manifests, so a daily run makes the

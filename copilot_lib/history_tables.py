@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from copilot_lib.errors import StoreError
+from copilot_lib.legacy import legacy_tables
 from copilot_lib.store import ObjectStore, open_store
 from copilot_lib.tables import Tables, build_tables
 
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 SNAPSHOT_KINDS = ("seats", "teams")
 READ_THREADS = 16
 CACHE_INDEX = "index.json"
+# Tables that build_tables makes but the store never writes: no archive run fetches billing.
+UNSTORED_TABLES = frozenset({"billing"})
 
 
 def is_self_contained(table: str) -> bool:
@@ -59,6 +62,17 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
+
+
+def table_schemas() -> dict[str, pa.Schema]:
+    """Return the Parquet schema of every table the store can write, by table name.
+
+    The schemas come from the empty tables, which :meth:`History.save_day` also writes when a
+    replaced day loses a table's rows, so they match the files written from downloads.
+    """
+    frames = {name: frame for name, frame in build_tables([]).frames.items() if name not in UNSTORED_TABLES}
+    frames.update(legacy_tables([]))
+    return {name: pq.read_schema(pa.BufferReader(parquet_bytes(frame))) for name, frame in sorted(frames.items())}
 
 
 def load_store(

@@ -95,7 +95,9 @@ def add_archive_parsers(commands: Any) -> None:
     backfill.set_defaults(handler=run_backfill)
 
     rebuild = commands.add_parser(
-        "rebuild-tables", help="rebuild the stored days' Parquet tables from their raw report files"
+        "rebuild-tables",
+        help="rebuild the stored days' Parquet tables from their raw report files, and the legacy "
+        "tables from the stored legacy files",
     )
     _common(rebuild, github=False)
     rebuild.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
@@ -228,7 +230,10 @@ def _entity(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def run_rebuild_tables(args: argparse.Namespace) -> int:
-    """Run ``copilot-dashboard rebuild-tables``: rewrite every stored day's tables from raw files."""
+    """Run ``copilot-dashboard rebuild-tables``: rewrite every stored day's tables from raw files.
+
+    The legacy tables are rebuilt from the stored legacy files too.
+    """
     from tqdm import tqdm
 
     from copilot_lib.history import Entity, History
@@ -240,7 +245,13 @@ def run_rebuild_tables(args: argparse.Namespace) -> int:
         days = sorted(history.stored_days(entity))
         for day in tqdm(days, unit="day", desc="rebuild", disable=args.no_progress, file=sys.stderr):
             history.rebuild_day(entity, day)
-    sys.stdout.write(f"{entity}: rebuilt the tables of {len(days)} days ({history.store.url})\n")
+        legacy = history.rebuild_legacy(entity)
+    legacy_days = sum(legacy.values())
+    sys.stdout.write(
+        f"{entity}: rebuilt the tables of {len(days)} days and {legacy_days} legacy table days "
+        f"({legacy['written']} written, {legacy['updated']} updated, {legacy['unchanged']} unchanged, "
+        f"{legacy['kept']} kept) ({history.store.url})\n"
+    )
     return 0
 
 

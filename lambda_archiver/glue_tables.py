@@ -121,13 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when template.yaml is out of date")
     args = parser.parse_args(argv)
     current = TEMPLATE.read_text()
-    wanted = updated_template(current)
+    expected = updated_template(current)
     if args.check:
-        if wanted != current:
+        if expected != current:
             sys.stderr.write(f"{TEMPLATE} is out of date: run `python -m lambda_archiver.glue_tables`\n")
             return 1
         return 0
-    TEMPLATE.write_text(wanted)
+    TEMPLATE.write_text(expected)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -333,6 +334,64 @@ def test_rebuild_tables_command(github_env: FakeGitHub, tmp_path: Path, capsys: 
 
     assert f"rebuilt the tables of {DAYS} days" in capsys.readouterr().out
     assert store_contents(store) == before
+
+
+def _delete_legacy_tables(store: ObjectStore) -> list[str]:
+    keys = [key for key in store.list("tables/") if key.split("/")[1].startswith("legacy_")]
+    for key in keys:
+        if isinstance(store, S3Store):
+            store.delete(key)
+        else:
+            assert isinstance(store, LocalStore)
+            (store.root / key).unlink()
+    return keys
+
+
+def test_rebuild_tables_restores_legacy_tables(
+    store: ObjectStore, request: pytest.FixtureRequest, legacy_files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import-legacy", *map(str, legacy_files), "--org", "acme", *store_args(store, request)]) == 0
+    imported = store_contents(store)
+    deleted = _delete_legacy_tables(store)
+    assert deleted
+    assert all(key not in store.list("tables/") for key in deleted)
+    capsys.readouterr()
+
+    assert main(["rebuild-tables", "--org", "acme", "--no-progress", *store_args(store, request)]) == 0
+
+    output = capsys.readouterr().out
+    assert f"rebuilt the tables of 0 days and {len(deleted)} legacy table days ({len(deleted)} written" in output
+    assert store_contents(store) == imported
+
+
+def test_rebuild_legacy_from_gzipped_file(legacy_files: list[Path], tmp_path: Path) -> None:
+    historic, teams = legacy_files
+    packed = tmp_path / "teams_history.json.gz"
+    packed.write_bytes(gzip.compress(teams.read_bytes()))
+    store = LocalStore(tmp_path / "store")
+    assert main(["import-legacy", str(historic), str(packed), "--org", "acme", "--store", str(store.root)]) == 0
+    imported = store_contents(store)
+    _delete_legacy_tables(store)
+
+    outcomes = History(store).rebuild_legacy(ACME)
+
+    assert outcomes["written"] > 0
+    assert store_contents(store) == imported
+    teams_rows = load_store(store).frames["legacy_metrics_daily"]
+    assert set(teams_rows["team_slug"]) == {"", "data", "web"}
+
+
+def test_rebuild_legacy_of_intact_store(legacy_files: list[Path], tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    assert main(["import-legacy", *map(str, legacy_files), "--org", "acme", "--store", str(store.root)]) == 0
+    imported = store_contents(store)
+
+    outcomes = History(store).rebuild_legacy(ACME)
+
+    assert outcomes["written"] == 0
+    assert outcomes["updated"] == 0
+    assert outcomes["unchanged"] > 0
+    assert store_contents(store) == imported
 
 
 @pytest.mark.parametrize(

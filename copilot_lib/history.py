@@ -398,6 +398,8 @@ class History:
                 # The imported file was gzipped itself, and is stored as it was.
                 raw = gzip.decompress(raw)
             # The original file name comes first, so records sort as an import of the files did.
+            # NOTE: two imported files with the same name sort by content hash, not by import
+            # order, so a day both contain may be taken from the older file.
             name = key.rsplit("/", 1)[1].split("-", 1)[1].removesuffix(".gz")
             records.extend(read_report_bytes(raw, f"{name} ({key})"))
         return self.save_legacy(entity, legacy_tables(records))

@@ -696,3 +696,34 @@ def test_pull_requests_by_repository_follow_controls(demo_tables: Tables) -> Non
     assert result.by_repository["total_created"].sum() == chosen["total_created"].sum()
     assert len(result.repository_daily) == len(chosen)
     assert result.series["total_created"].sum() < demo_tables["entity_pull_requests"]["total_created"].sum()
+
+
+def _without(tables: Tables, table: str, column: str) -> Tables:
+    frames = dict(tables.frames)
+    frame = frames[table].copy()
+    frame[column] = pd.array([pd.NA] * len(frame), dtype=frame[column].dtype)
+    frames[table] = frame
+    return Tables(frames=frames)
+
+
+def test_counter_no_record_carries_is_missing(demo_tables: Tables) -> None:
+    tables = _without(demo_tables, "entity_daily", metrics.LOC_ADDED)
+
+    result = overview(tables, Filters())
+
+    assert result.source == "entity"
+    assert result.kpi("loc_added").value is None
+    assert result.kpi("interactions").value is not None
+    assert result.series[metrics.LOC_ADDED].isna().all()
+
+
+def test_team_counter_no_row_carries_is_missing(demo_tables: Tables) -> None:
+    from copilot_lib.views import team_options
+
+    team = team_options(demo_tables)[0]
+    tables = _without(demo_tables, "user_daily", metrics.LOC_ADDED)
+
+    result = overview(tables, Filters(teams=(team,)))
+
+    assert result.kpi("loc_added").value is None
+    assert result.kpi("interactions").value is not None

@@ -190,7 +190,9 @@ def daily_totals(selection: Selection) -> pd.DataFrame:
             sums = np.bincount(
                 rows.day[positions], weights=np.nan_to_num(rows.counters[name][positions]), minlength=prepared.days
             )
-            frame[name] = np.where(present, sums[days], np.nan)
+            # The row arrays read a missing counter as 0; the per-day sums keep it missing.
+            reported = ~np.isnan(prepared.user_day_sums[name][selection.entity_mask][:, days]).all(axis=0)
+            frame[name] = np.where(present & reported, sums[days], np.nan)
         return frame
     source = prepared.entity_days if selection.from_entity else prepared.user_day_sums
     present_matrix = prepared.entity_present if selection.from_entity else prepared.user_present
@@ -200,8 +202,10 @@ def daily_totals(selection: Selection) -> pd.DataFrame:
         if matrix is None:
             frame[name] = np.nan
             continue
-        sums = np.nansum(matrix[selection.entity_mask][:, days], axis=0)
-        frame[name] = np.where(present, sums, np.nan)
+        cells = matrix[selection.entity_mask][:, days]
+        # A counter no record of the day carries is missing, not zero.
+        reported = present & ~np.isnan(cells).all(axis=0)
+        frame[name] = np.where(reported, np.nansum(cells, axis=0), np.nan)
     return frame
 
 

@@ -79,8 +79,21 @@ def _team_day_sums(
     for name in COUNTERS:
         values = np.nan_to_num(prepared.users.counters[name][match[matched]])
         total = np.bincount(flat, weights=values, minlength=size)
-        sums[name] = np.where(present, total, np.nan).reshape(entities, teams, prepared.days)
+        cells = np.where(present, total, np.nan).reshape(entities, teams, prepared.days)
+        sums[name] = np.where(_unreported(prepared, name)[:, None, :], np.nan, cells)
     return sums
+
+
+def _unreported(prepared: Prepared, name: str) -> np.ndarray:
+    """Return an entity x day mask of the days on which no user row carried counter ``name``.
+
+    The prepared row arrays read a missing counter as 0, so the per-day sums, which keep
+    NaN, tell when a counter was missing from every row of the day.
+    """
+    sums = prepared.user_day_sums[name]
+    if not sums.size:
+        return np.zeros((max(len(prepared.entities), 1), prepared.days), dtype=bool)
+    return np.isnan(sums) & prepared.user_present
 
 
 def _unattributed_sums(prepared: Prepared, attributed: np.ndarray) -> dict[str, np.ndarray]:
@@ -93,7 +106,8 @@ def _unattributed_sums(prepared: Prepared, attributed: np.ndarray) -> dict[str, 
     sums = {}
     for name in COUNTERS:
         total = np.bincount(flat, weights=np.nan_to_num(users.counters[name][alone]), minlength=size)
-        sums[name] = np.where(present, total, np.nan).reshape(entities, prepared.days)
+        cells = np.where(present, total, np.nan).reshape(entities, prepared.days)
+        sums[name] = np.where(_unreported(prepared, name), np.nan, cells)
     return sums
 
 

@@ -727,3 +727,14 @@ def test_team_counter_no_row_carries_is_missing(demo_tables: Tables) -> None:
 
     assert result.kpi("loc_added").value is None
     assert result.kpi("interactions").value is not None
+
+
+def test_date_bounds_cover_report_days_only(demo_tables: Tables) -> None:
+    from copilot_lib.views import date_bounds
+
+    first, last = date_bounds(demo_tables)
+    frames = dict(demo_tables.frames)
+    frames["seats"] = frames["seats"].assign(day=pd.Timestamp(last + timedelta(days=3)))
+    frames["legacy_metrics_daily"] = pd.DataFrame({"day": [pd.Timestamp("2024-03-18")], "total_active_users": [3]})
+
+    assert date_bounds(Tables(frames=frames)) == (first, last)

@@ -165,9 +165,17 @@ def entity_codes(frame: pd.DataFrame, entities: list[tuple[str, str]]) -> np.nda
     return table[scope, entity]
 
 
+# Tables whose days are not report days: seat and team snapshots of a history store, and
+# the retired APIs' days, which the History tab shows.
+NOT_REPORT_TABLES = ("seats", "teams", "billing")
+
+
 def _calendar(tables: Tables) -> pd.DatetimeIndex:
+    """Return every day from the first to the last day of the usage reports."""
     firsts, lasts = [], []
-    for frame in tables.frames.values():
+    for name, frame in tables.frames.items():
+        if name in NOT_REPORT_TABLES or name.startswith("legacy_"):
+            continue
         if "day" in frame and not frame.empty:
             firsts.append(frame["day"].min())
             lasts.append(frame["day"].max())

@@ -12,6 +12,7 @@ marker, bars by fill pattern, and every trace is named in the legend.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -39,9 +40,7 @@ def float_values(column: pd.Series) -> np.ndarray:
     return column.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def apply_layout(
-    figure: go.Figure, title: str, *, y_title: str, empty: bool, message: str = NO_DATA
-) -> go.Figure:
+def apply_layout(figure: go.Figure, title: str, *, y_title: str, empty: bool, message: str = NO_DATA) -> go.Figure:
     """Set the title, template, size, font and palette every chart shares.
 
     When ``empty`` is true, ``message`` is written across the middle of the plot.
@@ -66,7 +65,31 @@ def apply_layout(
         "y": 0.5,
     }
     figure.update_layout(annotations=[note] if empty else [])
+    _widen_single_day(figure)
     return figure
+
+
+def _widen_single_day(figure: go.Figure) -> None:
+    """Show a whole day on each side of a time axis with one day, instead of milliseconds."""
+    days: set[pd.Timestamp] = set()
+    for trace in figure.data:
+        values = getattr(trace, "x", None)
+        if values is None or len(values) == 0:
+            continue
+        array = np.asarray(values)
+        if np.issubdtype(array.dtype, np.datetime64):
+            days.update(pd.to_datetime(array))
+        elif all(isinstance(value, datetime | date) for value in array):
+            days.update(pd.Timestamp(value) for value in array)
+        else:
+            return
+    if len(days) == 1:
+        day = next(iter(days))
+        figure.update_xaxes(
+            range=[day - pd.Timedelta(days=1), day + pd.Timedelta(days=1)],
+            dtick=24 * 60 * 60 * 1000,
+            tickformat="%Y-%m-%d",
+        )
 
 
 def active_users_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE) -> go.Figure:
@@ -133,9 +156,7 @@ def activity_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE, x: st
         )
     )
     empty = series.empty or series[GENERATIONS].isna().all()
-    apply_layout(
-        figure, "Code generations, acceptances and acceptance rate", y_title="Count", empty=empty
-    )
+    apply_layout(figure, "Code generations, acceptances and acceptance rate", y_title="Count", empty=empty)
     figure.update_layout(
         barmode="group",
         yaxis2={

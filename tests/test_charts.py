@@ -57,9 +57,7 @@ def test_active_users_figure_draws_missing_days_as_gaps(samples: Tables) -> None
 
 def test_active_users_from_user_rows_only(samples: Tables) -> None:
     frames = dict(samples.frames, entity_daily=samples.entity_daily.iloc[0:0])
-    series = metrics.active_users_series(
-        Tables(frames=frames), date(2026, 4, 13), date(2026, 4, 13)
-    )
+    series = metrics.active_users_series(Tables(frames=frames), date(2026, 4, 13), date(2026, 4, 13))
 
     assert series["daily_active_users"].tolist() == [4]
     assert series["weekly_active_users"].tolist() == [7]
@@ -105,10 +103,7 @@ VIEWS = {view.title: view for view in tabs.build_views()}
 # The sentences a chart writes across an empty plot; other annotations label lines.
 EMPTY_MESSAGES = {charts.NO_DATA, seat_charts.NO_SEATS_MATCH, seat_charts.NO_IDLE_SEATS, seat_charts.NO_SEAT_ACTIVITY}
 SPECS = {
-    spec.name: (view, spec)
-    for view in VIEWS.values()
-    if isinstance(view, tabs.ResultView)
-    for spec in view.chart_specs
+    spec.name: (view, spec) for view in VIEWS.values() if isinstance(view, tabs.ResultView) for spec in view.chart_specs
 }
 
 
@@ -198,3 +193,23 @@ def test_hide_unknown_removes_unknown_language(demo: Tables) -> None:
 def test_palette_is_okabe_ito() -> None:
     assert charts.PALETTE[:3] == ("#0072B2", "#E69F00", "#009E73")
     assert len(set(charts.PATTERNS)) == len(charts.PATTERNS)
+
+
+def test_single_day_axis_spans_days() -> None:
+    day = pd.Timestamp("2026-11-15")
+    series = pd.DataFrame({"period": [day], "active_users": [4.0]})
+
+    figure = charts.lines_figure(series, "period", (("active_users", "Active users"),), "Active users", "Users")
+
+    low, high = (pd.Timestamp(value) for value in figure.layout.xaxis.range)
+    assert low == day - pd.Timedelta(days=1)
+    assert high == day + pd.Timedelta(days=1)
+    assert figure.layout.xaxis.tickformat == "%Y-%m-%d"
+
+
+def test_numeric_axis_keeps_its_range() -> None:
+    frame = pd.DataFrame({"feature": ["chat"], "user_initiated_interaction_count": [3.0]})
+
+    figure = charts.breakdown_figure(frame, "feature", "By feature")
+
+    assert figure.layout.xaxis.range is None

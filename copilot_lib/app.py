@@ -212,7 +212,9 @@ class Dashboard:
             return
         self.first, self.last = first, last
         # Build the per-load structures now, while the page shows its loading message, so
-        # no control change pays for them later.
+        # no control change pays for them later. The page reads the tables only through
+        # the views, so the large user tables are released once their structures exist.
+        views.compact(self.tables)
         views.warm(self.tables)
 
         self._build_controls()

@@ -134,14 +134,19 @@ def _pre_summed(coded: CodedBreakdown, prepared: Prepared) -> CodedBreakdown:
 def coded(
     tables: Tables, prepared: Prepared, name: str, dims: tuple[str, ...], counters: tuple[str, ...], summed: bool
 ) -> CodedBreakdown:
-    """Return a breakdown table coded for aggregation, cached per load."""
+    """Return a breakdown table coded for aggregation, cached per load.
+
+    The summed form of a user table is built from its cached per-row form, so once the
+    per-row form exists neither form reads the table again.
+    """
     key = f"breakdown:{name}:{dims}:{counters}:{summed}"
     cached = prepared.cache.get(key)
     if isinstance(cached, CodedBreakdown):
         return cached
-    result = _code(tables, prepared, name, dims, counters)
     if summed:
-        result = _pre_summed(result, prepared)
+        result = _pre_summed(coded(tables, prepared, name, dims, counters, summed=False), prepared)
+    else:
+        result = _code(tables, prepared, name, dims, counters)
     prepared.cache[key] = result
     return result
 
@@ -149,13 +154,12 @@ def coded(
 def source_table(tables: Tables, selection: Selection, kind: str) -> str | None:
     """Return the table to read a breakdown from: the entity one when usable, else the user one."""
     entity_name, user_name = f"entity_{kind}", f"user_{kind}"
-    entity = tables.frames.get(entity_name)
-    if selection.team_rows is None and entity is not None and not entity.empty and selection.from_entity:
+    has_entity = tables.has_rows(entity_name)
+    if selection.team_rows is None and has_entity and selection.from_entity:
         return entity_name
-    users = tables.frames.get(user_name)
-    if users is not None and not users.empty:
+    if tables.has_rows(user_name):
         return user_name
-    if selection.team_rows is None and entity is not None and not entity.empty:
+    if selection.team_rows is None and has_entity:
         return entity_name
     return None
 

@@ -3,8 +3,8 @@
 At ten thousand users over a year the user-day, user-team and user breakdown frames take
 most of a load's memory, and after the per-load structures exist the views no longer read
 them. :func:`compact` builds those structures table by table and releases each frame as
-soon as its structures exist, so the peak stays near the larger of the two and never
-reaches their sum. A released frame raises :class:`~copilot_lib.errors.ReleasedTableError`
+soon as its structures exist, so the frames and the structures are never all in memory
+at once. A released frame raises :class:`~copilot_lib.errors.ReleasedTableError`
 on any use, so a view that still needs one fails instead of showing a wrong number.
 """
 

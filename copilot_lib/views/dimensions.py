@@ -249,7 +249,7 @@ class ClientRows:
     """The user-IDE rows that name an IDE version, sorted by day, as codes.
 
     ``key`` numbers each (user id, IDE) pair and ``client`` each (IDE, IDE version, plugin
-    version) triple, a row of ``clients``; ``old`` tells which clients report no lines.
+    version) triple, a row of ``clients``. ``old`` marks the clients that report no lines.
     """
 
     day: np.ndarray

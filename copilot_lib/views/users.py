@@ -123,7 +123,8 @@ class UserSums:
 def phase_codes(tables: Tables, prepared: Prepared) -> tuple[np.ndarray, np.ndarray] | None:
     """Return the adoption phase code of each user-day row (-1 when none) and the phase names.
 
-    None when the user-day table has no phase column. Both answers are cached per load.
+    None when the user-day table has no phase column. The result, None included, is cached
+    per load.
     """
     if "ai_adoption_phase" not in prepared.cache:
         column = tables.user_daily.get("ai_adoption_phase")

@@ -212,14 +212,18 @@ class Dashboard:
             return
         self.first, self.last = first, last
         # Build the per-load structures now, while the page shows its loading message, so
-        # no control change pays for them later. The page reads the tables only through
-        # the views, so the large user tables are released once their structures exist.
+        # no control change pays for them later. Past this point the page reads the tables
+        # only through the views, so the large user tables are released once their
+        # structures exist.
+        history = history_view.HistoryView(source.days) if source.history else None
+        if history is not None:
+            history.prepare(self.tables)
         views.compact(self.tables)
         views.warm(self.tables)
 
         self._build_controls()
         self.views = tabs.build_views()
-        self.views += [history_view.HistoryView(source.days)] if source.history else []
+        self.views += [history] if history is not None else []
         self._stale = set(range(len(self.views)))
         self.tab_widget = widgets.Tab(children=[view.widget for view in self.views])
         self.tab_widget.titles = tuple(view.title for view in self.views)

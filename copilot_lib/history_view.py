@@ -370,6 +370,7 @@ class HistoryView(View):
     def __init__(self, days: pd.DataFrame | None = None) -> None:
         super().__init__()
         self.days = days
+        self.series: dict[str, pd.DataFrame] = {}
         self.intro = widgets.HTML()
         self.intro.add_class("copilot-history-intro")
         self.activity = ChartWithTable("history-activity", "Code activity per period")
@@ -383,9 +384,18 @@ class HistoryView(View):
             self.table.html,
         ]
 
+    def prepare(self, tables: Tables) -> None:
+        """Compute the series of every grain now, while the tables still have their user rows.
+
+        The dashboard calls this before :func:`copilot_lib.views.compact` releases them.
+        """
+        self.series = {grain: history_series(tables, grain, self.days) for grain in metrics.GRAINS}
+
     def refresh(self, tables: Tables, selection: Selection) -> None:
         grain = selection.filters.grain
-        series = history_series(tables, grain, self.days)
+        series = self.series.get(grain)
+        if series is None:
+            series = history_series(tables, grain, self.days)
         self.intro.value = _intro(series)
         self.activity.show(history_figure(series, grain, selection.colors), series)
         self.users.show(users_figure(series, grain, selection.colors), series)

@@ -96,15 +96,20 @@ def _code(
     found[found] = keys[position[found]] == key[found]
     row = np.where(found & (user >= 0) & (day >= 0), position, -1).astype(np.int32)
     return CodedBreakdown(
-        day=day,
+        day=day.astype(small_int(prepared.days)),
         entity=entity,
-        combo=combo,
+        combo=combo.astype(small_int(len(combos_frame))),
         combos=combos_frame,
         # float32 halves the memory of millions of rows; sums are taken in float64.
         counters={column: array[order].astype(np.float32) for column, array in values.items()},
         row=row,
         day_bounds=np.searchsorted(day, np.arange(prepared.days + 1)),
     )
+
+
+def small_int(count: int) -> type[np.signedinteger]:
+    """Return the smallest integer type for codes in [-1, count), to save memory on millions of rows."""
+    return np.int16 if count < np.iinfo(np.int16).max else np.int32
 
 
 def _pre_summed(coded: CodedBreakdown, prepared: Prepared) -> CodedBreakdown:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from copilot_lib import metrics
 from copilot_lib.tables import Tables
-from copilot_lib.views.breakdowns import CodedBreakdown, coded
+from copilot_lib.views.breakdowns import CodedBreakdown, coded, small_int
 from copilot_lib.views.dimensions import ALL_COUNTERS, CODE_COUNTERS
 from copilot_lib.views.filters import Filters
 from copilot_lib.views.prepared import Prepared, UserRows
@@ -85,7 +85,7 @@ def top_index(
         row=rows.row,
         day_window=rows,
         user=user,
-        value=value_of_combo[rows.combo].astype(np.int32),
+        value=value_of_combo[rows.combo].astype(small_int(len(values))),
         # A tiny weight per row makes a value used without the counter still count.
         weight=(np.nan_to_num(rows.counters[counter]) + 1e-6).astype(np.float32),
         values=np.asarray(values, dtype=object),

@@ -77,9 +77,7 @@ def demo_tables(users: int = DEMO_USERS, days: int = DEMO_DAYS) -> Tables:
         return load_folder(folder)
 
 
-def load_source(
-    environ: Mapping[str, str] | None = None, *, on_progress: Progress | None = None
-) -> Source:
+def load_source(environ: Mapping[str, str] | None = None, *, on_progress: Progress | None = None) -> Source:
     """Load the tables to show, from the first data source that is configured.
 
     The order is: the ``COPILOT_DATA_DIR`` folder, the ``COPILOT_STORE`` history store, live
@@ -101,7 +99,8 @@ def load_source(
             return Source(tables=load_folder(path), label=f"Report files in {path}")
         if store:
             label, fix = store, f"Check {config.ENV_STORE}"
-            return store_source(store)
+            cache = config.setting(None, config.ENV_CACHE_DIR, environ=env) or config.DEFAULT_CACHE_DIR
+            return store_source(store, cache)
         if live_configured(env):
             label, fix = live_label(env), "Check the GitHub settings"
             return live_source(config.github_settings(environ=env), on_progress)
@@ -156,10 +155,14 @@ def secret_values(env: Mapping[str, str]) -> list[str]:
     return [value for name in names if (value := config.setting(None, name, environ=env))]
 
 
-def store_source(location: str) -> Source:
-    """Load every stored day, the legacy tables and the day status of a history store."""
+def store_source(location: str, cache: str | os.PathLike[str] | None = None) -> Source:
+    """Load every stored day, the legacy tables and the day status of a history store.
+
+    ``cache`` is a folder for local copies of an S3 store's table files (see
+    :func:`copilot_lib.history_tables.load_store`).
+    """
     store = open_store(location)
-    tables = load_store(store)
+    tables = load_store(store, cache=cache)
     return Source(
         tables=tables,
         label=f"History store {store.url}",
@@ -188,8 +191,8 @@ def live_source(settings: config.GitHubSettings, on_progress: Progress | None = 
 class Dashboard:
     """The widget tree of the dashboard for one data source.
 
-    Only the selected tab is redrawn when a control changes; the others are redrawn when
-    they are next selected.
+    A tab's widgets are built when the tab is first selected. Only the selected tab is
+    redrawn when a control changes; the others are redrawn when they are next selected.
     """
 
     def __init__(self, source: Source, theme: Theme | None = None, today: date | None = None):
@@ -200,7 +203,7 @@ class Dashboard:
         self.header.add_class("copilot-header")
         self.banner = widgets.HTML(self._banner_text())
         self.banner.add_class("copilot-banner" if source.demo else "copilot-source")
-        self.views: list[tabs.View] = []
+        self._tabs: list[tuple[str, Callable[[], tabs.View]]] = []
 
         if source.tables is None:
             self.widget = self._error_view(source.error or "no data")
@@ -215,18 +218,21 @@ class Dashboard:
         # no control change pays for them later. Past this point the page reads the tables
         # only through the views, so the large user tables are released once their
         # structures exist.
-        history = history_view.HistoryView(source.days) if source.history else None
-        if history is not None:
-            history.prepare(self.tables)
+        history = history_view.series_by_grain(self.tables, source.days) if source.history else None
         views.compact(self.tables)
         views.warm(self.tables)
 
         self._build_controls()
-        self.views = tabs.build_views()
-        self.views += [history] if history is not None else []
-        self._stale = set(range(len(self.views)))
-        self.tab_widget = widgets.Tab(children=[view.widget for view in self.views])
-        self.tab_widget.titles = tuple(view.title for view in self.views)
+        self._tabs = list(tabs.TABS)
+        if source.history:
+            self._tabs.append(
+                (history_view.HistoryView.title, lambda: history_view.HistoryView(source.days, history))
+            )
+        self._built: dict[int, tabs.View] = {}
+        self._slots = [widgets.VBox(layout=widgets.Layout(width="100%")) for _ in self._tabs]
+        self._stale: set[int] = set()
+        self.tab_widget = widgets.Tab(children=self._slots)
+        self.tab_widget.titles = tuple(title for title, _ in self._tabs)
         self.tab_widget.add_class("copilot-tabs")
         self.tab_widget.observe(self._on_tab, names="selected_index")
         self.refresh()
@@ -345,6 +351,23 @@ class Dashboard:
         self.teams_hint = widgets.HTML(f'<p class="copilot-hint">{html.escape(hint)}</p>')
         return widgets.HBox([self.scope, self.teams, self.teams_hint], layout=CONTROL_ROW)
 
+    @property
+    def views(self) -> list[tabs.View]:
+        """Return every view in tab order, building the ones not selected yet.
+
+        The page itself builds a view when its tab is first selected.
+        """
+        return [self._view(index) for index in range(len(self._tabs))]
+
+    def _view(self, index: int) -> tabs.View:
+        view = self._built.get(index)
+        if view is None:
+            view = self._tabs[index][1]()
+            self._built[index] = view
+            self._slots[index].children = (view.widget,)
+            self._stale.add(index)
+        return view
+
     def charts(self) -> dict[str, Chart]:
         """Return every chart of every view, by name."""
         found = {}
@@ -377,7 +400,7 @@ class Dashboard:
 
     def _on_tab(self, change: Mapping[str, Any]) -> None:
         index = change["new"]
-        if index is not None and index in self._stale:
+        if index is not None and (index in self._stale or index not in self._built):
             self._refresh_view(index)
 
     def selection(self) -> tabs.Selection | None:
@@ -412,18 +435,17 @@ class Dashboard:
         """
         if self.selection() is None:
             return
-        self._stale = set(range(len(self.views)))
-        if every_view:
-            for index in range(len(self.views)):
-                self._refresh_view(index)
-            return
-        self._refresh_view(self.tab_widget.selected_index or 0)
+        self._stale = set(self._built)
+        # Views not built yet draw with the current controls when first selected.
+        chosen = set(self._built) if every_view else set()
+        for index in sorted({*chosen, self.tab_widget.selected_index or 0}):
+            self._refresh_view(index)
 
     def _refresh_view(self, index: int) -> None:
         selection = self.selection()
         if selection is None:
             return
-        self.views[index].refresh(self.tables, selection)
+        self._view(index).refresh(self.tables, selection)
         self._stale.discard(index)
 
 
@@ -437,9 +459,7 @@ def scope_options(tables: Tables) -> list[tuple[str, tuple[str | None, str | Non
     enterprise records, else every organisation. Each scope present gets an "all" option
     when it has more than one entity, and each entity its own option.
     """
-    options: list[tuple[str, tuple[str | None, str | None]]] = [
-        ("All (enterprise totals when present)", (None, None))
-    ]
+    options: list[tuple[str, tuple[str | None, str | None]]] = [("All (enterprise totals when present)", (None, None))]
     entities = views.entity_options(tables)
     for scope in ("enterprise", "organization"):
         ids = [entity for kind, entity in entities if kind == scope]
@@ -502,9 +522,7 @@ def show(environ: Mapping[str, str] | None = None, *, background: bool = True) -
     message.add_class("copilot-loading")
     shell = widgets.VBox([message], layout=widgets.Layout(width="100%"))
     shell.add_class("copilot-dashboard")
-    thread = threading.Thread(
-        target=_fill, args=(shell, environ, theme), name="copilot-load", daemon=True
-    )
+    thread = threading.Thread(target=_fill, args=(shell, environ, theme), name="copilot-load", daemon=True)
     thread.start()
     return shell
 
@@ -530,8 +548,7 @@ def _fill(shell: widgets.VBox, environ: Mapping[str, str] | None, theme: Theme) 
     except Exception:  # the viewer sees a message panel, never a traceback
         logger.exception("building the dashboard failed")
         failure = widgets.HTML(
-            '<div role="alert"><h2>The dashboard could not be built</h2>'
-            "<p>The server log has the details.</p></div>"
+            '<div role="alert"><h2>The dashboard could not be built</h2><p>The server log has the details.</p></div>'
         )
         failure.add_class("copilot-error")
         shell.children = (failure,)

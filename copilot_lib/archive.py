@@ -2,13 +2,14 @@
 
 A run fetches, for one organisation or enterprise:
 
-- every day that is not settled yet, because GitHub still changes it (see ``SETTLING_DAYS``).
-  The ``refetch_days`` newest settled days are fetched again too, so a day's late telemetry
-  reaches the store;
+- the ``refetch_days`` newest settled days again, so a day's late telemetry reaches the
+  store. A day still settling (see ``SETTLING_DAYS``) is not fetched, because GitHub still
+  changes it;
 - every day missing from the store, and not recorded as a gap, between the first day
-  GitHub has reports for (or a configured start) and yesterday, within GitHub's one-year
-  window. The newest come first, so a first deployment has the recent weeks after one run.
-  A per-run day budget ends a run before Lambda's timeout, and the next run continues;
+  GitHub has reports for (or a configured start) and the newest settled day, within
+  GitHub's one-year window. The newest come first, so a first deployment has the recent
+  weeks after one run. A per-run day budget ends a run before Lambda's timeout, and the next
+  run continues;
 - today's seat listing and team list.
 
 The stored days are listed once per run from the day manifests, so a daily run makes the
@@ -141,12 +142,17 @@ class ArchiveFailedError(CopilotDashboardError):
 
 @dataclass(frozen=True)
 class DayPlan:
-    """The days a run fetches: ``refetch`` (recent, may change) then ``missing`` (newest first)."""
+    """The days a run fetches: ``refetch`` (recent, may change) then ``missing`` (newest first).
+
+    ``newest`` is the newest day of the run's range: ``until`` or the newest settled day,
+    whichever is older.
+    """
 
     refetch: list[date]
     missing: list[date]
     remaining: int
     already_stored: int = 0
+    newest: date | None = None
 
     @property
     def days(self) -> list[date]:
@@ -165,22 +171,21 @@ def plan_days(
 ) -> DayPlan:
     """Choose the days a run fetches, from the set of days already stored.
 
-    ``refetch`` is every day not settled yet plus the ``refetch_days`` newest settled days,
-    or nothing when ``refetch_days`` is 0.
+    The range ends at the newest settled day, or at ``until`` when that is older. ``refetch``
+    is the ``refetch_days`` newest settled days in the range, or nothing when
+    ``refetch_days`` is 0.
     """
-    newest = today - timedelta(days=1)
-    if until is not None:
-        newest = min(newest, until)
+    newest_settled = newest_settled_day(today)
+    newest = newest_settled if until is None else min(newest_settled, until)
     oldest = max(FIRST_REPORT_DAY[kind], today - HISTORY_WINDOW)
     if since is not None:
         oldest = max(oldest, since)
     if newest < oldest:
-        return DayPlan([], [], 0)
+        return DayPlan([], [], 0, newest=newest)
     span = (newest - oldest).days + 1
     every = [oldest + timedelta(days=offset) for offset in range(span)]
     refetch: list[date] = []
     if refetch_days > 0:
-        newest_settled = today - timedelta(days=SETTLING_DAYS + 1)
         first_refetch = newest_settled - timedelta(days=refetch_days - 1)
         refetch = [day for day in reversed(every) if day >= first_refetch]
     # NOTE: while a long backlog is filled newest first, each run loses the day that leaves
@@ -188,9 +193,14 @@ def plan_days(
     missing = [day for day in reversed(every) if day not in stored and day not in refetch]
     already = len(every) - len(refetch) - len(missing)
     if budget is None:
-        return DayPlan(refetch, missing, 0, already)
+        return DayPlan(refetch, missing, 0, already, newest)
     taken = max(budget - len(refetch), 0)
-    return DayPlan(refetch, missing[:taken], max(len(missing) - taken, 0), already)
+    return DayPlan(refetch, missing[:taken], max(len(missing) - taken, 0), already, newest)
+
+
+def newest_settled_day(today: date) -> date:
+    """Return the newest day GitHub no longer changes: ``SETTLING_DAYS`` full UTC days after it ended."""
+    return today - timedelta(days=SETTLING_DAYS + 1)
 
 
 class ArchiveRun:
@@ -265,7 +275,16 @@ class ArchiveRun:
                 refetch=len(plan.refetch),
                 missing=len(plan.missing),
                 remaining=plan.remaining,
+                newest=plan.newest,
             )
+            if until is not None and plan.newest is not None and until > plan.newest:
+                logger.info(
+                    "%s: the run stops at %s, the newest settled day, not at %s, because GitHub still "
+                    "changes the days after it; later runs fetch them once they are settled",
+                    self.entity,
+                    plan.newest,
+                    until,
+                )
             try:
                 self._fetch_days(plan.days)
                 if snapshots and not self._stop.is_set():

@@ -83,12 +83,21 @@ def add_archive_parsers(commands: Any) -> None:
     )
     _common(backfill)
     backfill.add_argument("--since", type=_day, required=True, help="first day, YYYY-MM-DD")
-    backfill.add_argument("--until", type=_day, default=None, help="last day, YYYY-MM-DD (default: yesterday, UTC)")
+    backfill.add_argument(
+        "--until",
+        type=_day,
+        default=None,
+        help=f"last day, YYYY-MM-DD (default: the newest settled day, {config.SETTLING_DAYS + 1} days before "
+        "today, UTC). A later day is cut back to the newest settled day, because GitHub still changes "
+        "newer days; the daily archive run fetches them once they are settled",
+    )
     backfill.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     backfill.set_defaults(handler=run_backfill)
 
     rebuild = commands.add_parser(
-        "rebuild-tables", help="rebuild the stored days' Parquet tables from their raw report files"
+        "rebuild-tables",
+        help="rebuild the stored days' Parquet tables from their raw report files, and the legacy "
+        "tables from the stored legacy files",
     )
     _common(rebuild, github=False)
     rebuild.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
@@ -162,6 +171,12 @@ def run_backfill(args: argparse.Namespace) -> int:
 
     def on_plan(plan: DayPlan) -> None:
         bar.reset(total=len(plan.days))
+        if args.until is not None and plan.newest is not None and args.until > plan.newest:
+            tqdm.write(
+                f"backfill stops at {plan.newest}, the newest settled day, not at --until {args.until}: "
+                "GitHub still changes the days after it, and archive runs fetch them once they are settled",
+                file=sys.stderr,
+            )
 
     def progress(day: date, outcome: str) -> None:
         bar.set_postfix_str(f"{day} {outcome}", refresh=False)
@@ -215,7 +230,10 @@ def _entity(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def run_rebuild_tables(args: argparse.Namespace) -> int:
-    """Run ``copilot-dashboard rebuild-tables``: rewrite every stored day's tables from raw files."""
+    """Run ``copilot-dashboard rebuild-tables``: rewrite every stored day's tables from raw files.
+
+    The legacy tables are rebuilt from the stored legacy files too.
+    """
     from tqdm import tqdm
 
     from copilot_lib.history import Entity, History
@@ -227,7 +245,13 @@ def run_rebuild_tables(args: argparse.Namespace) -> int:
         days = sorted(history.stored_days(entity))
         for day in tqdm(days, unit="day", desc="rebuild", disable=args.no_progress, file=sys.stderr):
             history.rebuild_day(entity, day)
-    sys.stdout.write(f"{entity}: rebuilt the tables of {len(days)} days ({history.store.url})\n")
+        legacy = history.rebuild_legacy(entity)
+    legacy_days = sum(legacy.values())
+    sys.stdout.write(
+        f"{entity}: rebuilt the tables of {len(days)} days and {legacy_days} legacy table days "
+        f"({legacy['written']} written, {legacy['updated']} updated, {legacy['unchanged']} unchanged, "
+        f"{legacy['kept']} kept) ({history.store.url})\n"
+    )
     return 0
 
 

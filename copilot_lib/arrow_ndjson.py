@@ -141,19 +141,26 @@ def _input_schema() -> pa.Schema:
 INPUT_SCHEMA = _input_schema()
 
 
-def plain_lines(raw: bytes, newlines: int | None = None) -> int | None:
+def line_breaks(raw: bytes) -> tuple[int, bool]:
+    """Return the number of line breaks in ``raw`` and whether each one but a final one is
+    followed by ``{``. One numpy pass takes about a fifth of the time of two ``bytes.count``
+    calls on a 32 MB range."""
+    view = np.frombuffer(raw, dtype=np.uint8)
+    inner = np.flatnonzero(view[:-1] == _NEWLINE)
+    ended = bool(raw.endswith(b"\n"))
+    return len(inner) + ended, bool((view[inner + 1] == _BRACE).all())
+
+
+def plain_lines(raw: bytes, breaks: tuple[int, bool] | None = None) -> int | None:
     """Return the number of lines when every line of ``raw`` is plain enough to read here.
 
     Each line must start an object, so that row ``i`` of the result is line ``i``.
-    ``newlines`` is ``raw.count(b"\\n")`` when the caller has counted it already.
+    ``breaks`` is ``line_breaks(raw)`` when the caller has computed it already.
     """
     if not raw.startswith(b"{"):
         return None
-    if newlines is None:
-        newlines = raw.count(b"\n")
-    ended = raw.endswith(b"\n")
-    # Every line break but a final one must be followed by the next object's brace.
-    if raw.count(b"\n{") != newlines - ended:
+    newlines, braced = breaks if breaks is not None else line_breaks(raw)
+    if not braced:
         return None
     # A search for one byte is a memchr, much faster than a search for several.
     if any(marker[:1] in raw and marker in raw for marker in _REJECTED):
@@ -165,22 +172,24 @@ def plain_lines(raw: bytes, newlines: int | None = None) -> int | None:
             raw.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    return newlines + (not ended)
+    return newlines + (not raw.endswith(b"\n"))
 
 
-def user_day_tables(raw: bytes, path: str, first_line: int, newlines: int | None = None) -> dict[str, pa.Table] | None:
+def user_day_tables(
+    raw: bytes, path: str, first_line: int, breaks: tuple[int, bool] | None = None
+) -> dict[str, pa.Table] | None:
     """Return the tables :class:`Flattener` would build from these NDJSON lines, or None.
 
     ``first_line`` is the line number of the first line of ``raw`` in ``path``;
-    ``newlines`` is the number of line breaks in ``raw`` when the caller has counted them.
+    ``breaks`` is ``line_breaks(raw)`` when the caller has computed it already.
     """
-    lines = plain_lines(raw, newlines)
+    lines = plain_lines(raw, breaks)
     if lines is None:
         return None
     try:
         table = pa_json.read_json(
             pa.py_buffer(raw),
-            read_options=pa_json.ReadOptions(use_threads=False, block_size=1 << 20),
+            read_options=pa_json.ReadOptions(use_threads=False, block_size=4 << 20),
             parse_options=pa_json.ParseOptions(explicit_schema=INPUT_SCHEMA, unexpected_field_behavior="ignore"),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):

@@ -17,6 +17,7 @@ from copilot_lib.secrets import Secret
 # Data sources for the dashboard and the command line.
 ENV_DATA_DIR = "COPILOT_DATA_DIR"
 ENV_STORE = "COPILOT_STORE"
+ENV_CACHE_DIR = "COPILOT_CACHE_DIR"
 ENV_THEME = "COPILOT_THEME"
 # Secret key of the dashboard's pseudonyms; without it a random one is kept in a file.
 ENV_PSEUDONYM_SALT = "COPILOT_PSEUDONYM_SALT"  # noqa: S105 (a variable name)
@@ -42,6 +43,8 @@ ENV_S3_ENDPOINT_URL = "AWS_ENDPOINT_URL_S3"  # read by boto3 itself; named here 
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_STORE = Path("~/.local/share/copilot-dashboard")
+# Local copies of the table files of a history store on S3, reused while they are unchanged.
+DEFAULT_CACHE_DIR = Path("~/.cache/copilot-dashboard")
 DEFAULT_PORT = 8866
 # The most days one archive run fetches, so that a run ends within Lambda's 15-minute timeout
 # (an estimate: about 8 GitHub requests per day, at 8 days in flight).

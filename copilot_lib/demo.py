@@ -95,7 +95,11 @@ class DemoData:
 
 
 def default_end_day(today: date | None = None) -> date:
-    """Return the newest day GitHub would have settled data for: two full UTC days ago."""
+    """Return the newest day GitHub would serve a report for: two UTC days ago.
+
+    That day is still settling (see :func:`copilot_lib.health.is_settling`), as the newest
+    days of a real report are, so the demo shows settling days too.
+    """
     today = today or datetime.now(UTC).date()
     return today - timedelta(days=2)
 
@@ -408,7 +412,7 @@ def _entity_day(
 def generate(users: int = 60, days: int = 90, seed: int = 7, end: date | None = None) -> DemoData:
     """Generate ``days`` days of reports for ``users`` users, ending on ``end``.
 
-    ``end`` defaults to the newest settled day (two full UTC days ago). The same arguments
+    ``end`` defaults to :func:`default_end_day` (two UTC days ago). The same arguments
     always produce the same records.
     """
     if users < 1 or days < 1:

@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from copilot_lib.errors import StoreError
 from copilot_lib.history_tables import SNAPSHOT_KINDS, parquet_bytes
+from copilot_lib.legacy import legacy_tables
 from copilot_lib.reports import Provenance, Record, RecordKind, read_report_bytes
 from copilot_lib.store import ObjectStore
 from copilot_lib.tables import build_tables, seats_table, teams_table
@@ -45,6 +46,7 @@ from copilot_lib.tables import build_tables, seats_table, teams_table
 logger = logging.getLogger(__name__)
 
 ENTITY_KINDS = ("org", "enterprise")
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -378,6 +380,29 @@ class History:
         key = f"legacy/{entity.partition}/{digest}-{os.path.basename(name)}.gz"
         self.store.put(key, compress(raw), if_absent=True)
         return key
+
+    def rebuild_legacy(self, entity: Entity) -> dict[str, int]:
+        """Rebuild the ``legacy_*`` tables from the stored legacy files; return days by outcome.
+
+        The files are read as one import of all of them, and merged into the stored tables as
+        :meth:`save_legacy` merges an import, so a team day whose stored rows outnumber the
+        rebuilt ones is kept. Use it after the legacy table builder changed.
+        """
+        records: list[Record] = []
+        for key in self.store.list(f"legacy/{entity.partition}/"):
+            content = self.store.get(key)
+            if content is None:
+                raise StoreError(f"{key} vanished while the legacy files were read: run again")
+            raw = gzip.decompress(content)
+            if raw.startswith(GZIP_MAGIC):
+                # The imported file was gzipped itself, and is stored as it was.
+                raw = gzip.decompress(raw)
+            # The original file name comes first, so records sort as an import of the files did.
+            # NOTE: two imported files with the same name sort by content hash, not by import
+            # order, so a day both contain may be taken from the older file.
+            name = key.rsplit("/", 1)[1].split("-", 1)[1].removesuffix(".gz")
+            records.extend(read_report_bytes(raw, f"{name} ({key})"))
+        return self.save_legacy(entity, legacy_tables(records))
 
     def save_run(self, entity: Entity, started_at: str, run_id: str, status: Mapping[str, Any]) -> str:
         key = f"runs/{entity.partition}/{started_at.replace(':', '')}-{run_id}.json"

@@ -7,21 +7,34 @@ builds the same :class:`~copilot_lib.tables.Tables` that report folders give.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import logging
 import os
+import tempfile
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from copilot_lib.errors import StoreError
+from copilot_lib.legacy import legacy_tables
 from copilot_lib.store import ObjectStore, open_store
 from copilot_lib.tables import Tables, build_tables
 
+logger = logging.getLogger(__name__)
+
 SNAPSHOT_KINDS = ("seats", "teams")
 READ_THREADS = 16
+CACHE_INDEX = "index.json"
+# Tables that build_tables makes but the store never writes: no archive run fetches billing.
+UNSTORED_TABLES = frozenset({"billing"})
 
 
 def is_self_contained(table: str) -> bool:
@@ -51,31 +64,46 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
     return sink.getvalue()
 
 
+def table_schemas() -> dict[str, pa.Schema]:
+    """Return the Parquet schema of every table the store can write, by table name.
+
+    The schemas come from the empty tables, which :meth:`History.save_day` also writes when a
+    replaced day loses a table's rows, so they match the files written from downloads.
+    """
+    frames = {name: frame for name, frame in build_tables([]).frames.items() if name not in UNSTORED_TABLES}
+    frames.update(legacy_tables([]))
+    return {name: pq.read_schema(pa.BufferReader(parquet_bytes(frame))) for name, frame in sorted(frames.items())}
+
+
 def load_store(
     store: ObjectStore | str | os.PathLike[str] | None = None,
     *,
     since: date | None = None,
     until: date | None = None,
+    cache: str | os.PathLike[str] | None = None,
 ) -> Tables:
     """Read every stored day of every entity into the same tables :func:`build_tables` makes.
 
     Only days whose manifest exists are read, so a day a run left half-written is skipped.
     Seat and team snapshots become the ``seats`` and ``teams`` tables, with the snapshot's
     ``day``; imported legacy days become the ``legacy_*`` tables. ``since`` and ``until``
-    (inclusive) limit the days read, which saves requests on a large S3 store.
+    (inclusive) limit the days read, which saves requests on a large S3 store. With
+    ``cache``, a folder, the table files of a remote store are kept there and read again
+    from it while their ETag is unchanged, so a later load downloads only new and replaced
+    files.
     """
     first = f"day={since.isoformat()}" if since else ""
     last = f"day={until.isoformat()}" if until else "day=9999"
-    # NOTE: this reads one object per table and day. A year on S3 is several thousand GET
-    # requests, made 16 at a time, so a dashboard on a large S3 store loads slowly.
     if not isinstance(store, ObjectStore):
         store = open_store(store)
+    copies = TableCache.for_store(store, cache) if cache is not None and store.local_root() is None else None
     committed = set()
     for key in store.list("days/"):
         entity, _, name = key[len("days/") :].rpartition("/")
         committed.add((entity, name.removesuffix(".json")))
+    tags = store.list_tags("tables/")
     keys = []
-    for key in store.list("tables/"):
+    for key in tags:
         parts = key.split("/")
         # Snapshot and legacy tables are complete when written, report tables once their day
         # has a manifest.
@@ -83,8 +111,14 @@ def load_store(
             continue
         if is_self_contained(parts[1]) or (parts[2], parts[3]) in committed:
             keys.append(key)
+
+    def read(key: str) -> bytes | None:
+        return copies.read(store, key, tags[key]) if copies is not None else store.get(key)
+
     with ThreadPoolExecutor(READ_THREADS) as pool:
-        frames = list(pool.map(lambda key: _read_table_file(store, key), keys))
+        frames = list(pool.map(lambda key: _read_table_file(read, key), keys))
+    if copies is not None:
+        copies.save(tags)
     template = build_tables([])
     grouped: dict[str, list[pd.DataFrame]] = {}
     for key, frame in zip(keys, frames, strict=True):
@@ -120,8 +154,8 @@ def day_status(store: ObjectStore | str | os.PathLike[str] | None = None) -> pd.
     return frame.sort_values(["entity", "day"], kind="stable").reset_index(drop=True)
 
 
-def _read_table_file(store: ObjectStore, key: str) -> pd.DataFrame:
-    raw = store.get(key)
+def _read_table_file(read: Callable[[str], bytes | None], key: str) -> pd.DataFrame:
+    raw = read(key)
     if raw is None:
         raise StoreError(f"{key} vanished while the store was read: run again")
     frame = pq.read_table(io.BytesIO(raw)).to_pandas()
@@ -150,3 +184,87 @@ def _restore_types(frame: pd.DataFrame, template: pd.DataFrame | None) -> pd.Dat
     frame = frame[ordered + extra]
     sort_keys = [name for name in ("scope", "entity_id", "day", "user_id") if name in frame]
     return frame.sort_values(sort_keys, kind="stable").reset_index(drop=True)
+
+
+class TableCache:
+    """Local copies of a remote store's table files, each valid while its ETag is unchanged.
+
+    A copy is used only when the index records the ETag the store lists now and, for an ETag
+    that is the MD5 of the content (a single-part upload), when the copy's MD5 matches it.
+    Anything else is downloaded again. A cache that cannot be written only costs downloads.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.index: dict[str, str] = {}
+        self.hits = self.downloads = 0
+        self._writable = True
+        self._lock = threading.Lock()
+        try:
+            self.index = json.loads((folder / CACHE_INDEX).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.index = {}
+
+    @classmethod
+    def for_store(cls, store: ObjectStore, cache: str | os.PathLike[str]) -> TableCache:
+        """Return the cache of ``store`` in its own subfolder of ``cache``."""
+        digest = hashlib.sha256(store.url.encode()).hexdigest()[:16]
+        return cls(Path(cache).expanduser() / digest)
+
+    def read(self, store: ObjectStore, key: str, tag: str) -> bytes | None:
+        """Return the object's bytes from the copy when it is current, else from the store."""
+        path = self.folder / key
+        if tag and self.index.get(key) == tag:
+            try:
+                raw = path.read_bytes()
+            except OSError:
+                raw = None
+            if raw is not None and _matches(raw, tag):
+                with self._lock:
+                    self.hits += 1
+                return raw
+        raw = store.get(key)
+        with self._lock:
+            self.downloads += 1
+        if raw is not None and tag:
+            self._keep(path, key, raw, tag)
+        return raw
+
+    def _keep(self, path: Path, key: str, raw: bytes, tag: str) -> None:
+        if not self._writable:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(raw)
+            os.replace(temporary, path)
+        except OSError as exc:
+            self._writable = False
+            logger.warning("not caching store files in %s: %s", self.folder, exc)
+            return
+        with self._lock:
+            self.index[key] = tag
+
+    def save(self, listed: dict[str, str]) -> None:
+        """Write the index, keeping only copies of keys the store still lists with that tag."""
+        current = {key: tag for key, tag in self.index.items() if listed.get(key) == tag}
+        logger.info("read %d store files from the cache in %s, downloaded %d", self.hits, self.folder, self.downloads)
+        if not self._writable:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(current, stream)
+            os.replace(temporary, self.folder / CACHE_INDEX)
+        except OSError as exc:
+            logger.warning("cannot write the cache index in %s: %s", self.folder, exc)
+
+
+def _matches(raw: bytes, tag: str) -> bool:
+    """Return False when ``tag`` is a plain MD5 ETag that ``raw`` does not have."""
+    digest = tag.strip('"')
+    if "-" in digest or len(digest) != 32:
+        return True
+    return hashlib.md5(raw, usedforsecurity=False).hexdigest() == digest

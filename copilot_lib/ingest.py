@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from copilot_lib import schema
-from copilot_lib.arrow_ndjson import user_day_tables
+from copilot_lib.arrow_ndjson import line_breaks, user_day_tables
 from copilot_lib.errors import ReportFormatError
 from copilot_lib.flatten import PARENT_INDEX, Flattener
 from copilot_lib.reports import (
@@ -122,8 +122,9 @@ def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
         for part in parts:
             raw = _part_bytes(part)
             ranged = part.start is not None
-            newlines = raw.count(b"\n")
-            tables = user_day_tables(raw, part.path, part.first_line or 1, newlines) if arrow else None
+            breaks = line_breaks(raw)
+            newlines = breaks[0]
+            tables = user_day_tables(raw, part.path, part.first_line or 1, breaks) if arrow else None
             if tables is not None or ranged:
                 if _pending(flattener):
                     chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped))

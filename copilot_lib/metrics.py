@@ -206,15 +206,36 @@ def server_side_only_users(user_daily: pd.DataFrame, since: date | None = None, 
     return int((per_user <= 0).sum())
 
 
-def assigned_seats(tables: Tables) -> int | None:
-    """Count the assigned Copilot seats, or None when no seat listing was read.
+def seat_listing(tables: Tables, as_of: date | None = None) -> pd.DataFrame | None:
+    """Return the seat listing in effect on ``as_of``, or None when no seat listing was read.
 
-    Each assignee counts once, because an enterprise listing repeats a user once per
-    granting organisation or team; a seat whose assignee is null (a deleted account)
-    counts as one seat.
+    A history store keeps one seat snapshot per day, marked by a ``day`` column: the newest
+    snapshot on or before ``as_of`` is used, or the oldest one when ``as_of`` precedes them
+    all. Without ``as_of`` the newest snapshot is used. A listing without days is one
+    snapshot.
     """
     seats = tables.frames.get("seats")
     if seats is None or seats.empty:
+        return None
+    if "day" not in seats or seats["day"].isna().all():
+        return seats
+    days = seats["day"]
+    chosen = days.max()
+    if as_of is not None:
+        earlier = days.loc[days <= pd.Timestamp(as_of)]
+        chosen = earlier.max() if not earlier.empty else days.min()
+    return seats.loc[days == chosen]
+
+
+def assigned_seats(tables: Tables, as_of: date | None = None) -> int | None:
+    """Count the Copilot seats assigned on ``as_of``, or None when no seat listing was read.
+
+    Each assignee counts once, because an enterprise listing repeats a user once per
+    granting organisation or team; a seat whose assignee is null (a deleted account)
+    counts as one seat. :func:`seat_listing` tells which snapshot is used.
+    """
+    seats = seat_listing(tables, as_of)
+    if seats is None:
         return None
     named = int(seats["assignee_id"].dropna().nunique())
     return named + int(seats["assignee_id"].isna().sum())
@@ -225,10 +246,11 @@ def adoption_rate(
 ) -> float | None:
     """Return distinct active users in the window divided by assigned seats.
 
-    None when there is no seat listing or it contains no seat. The seat listing is a snapshot
-    of today, so for windows far in the past the ratio uses today's seats.
+    None when there is no seat listing or it contains no seat. The seats are those of the
+    snapshot in effect on ``until`` (see :func:`seat_listing`); a data folder holds one
+    snapshot, so a window far in the past uses the seats of the day it was taken.
     """
-    seats = assigned_seats(tables)
+    seats = assigned_seats(tables, until)
     if not seats:
         return None
     view = select(tables, **selection)
@@ -418,7 +440,7 @@ def kpis(
     unique = distinct_active_users(users, since, until) if has_users else None
     generations = _sum(source, GENERATIONS)
     acceptances = _sum(source, ACCEPTANCES)
-    seats = assigned_seats(view)
+    seats = assigned_seats(view, until)
     return Kpis(
         since=since,
         until=until,

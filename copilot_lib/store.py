@@ -62,6 +62,13 @@ class ObjectStore(ABC):
     def list(self, prefix: str) -> list[str]:
         """Return every key that starts with ``prefix``, sorted."""
 
+    def list_tags(self, prefix: str) -> dict[str, str]:
+        """Return every key that starts with ``prefix`` with a tag that changes with its content.
+
+        An empty tag means the store cannot tell, so a copy of the object must not be reused.
+        """
+        return dict.fromkeys(self.list(prefix), "")
+
     @abstractmethod
     def lock(self, name: str, owner: str, *, wait: float) -> contextlib.AbstractContextManager[None]:
         """Hold an exclusive lock called ``name`` for the duration of a ``with`` block.
@@ -252,16 +259,21 @@ class S3Store(ObjectStore):
             raise self._fail("DELETE", key, exc) from exc
 
     def list(self, prefix: str) -> list[str]:
+        return sorted(self.list_tags(prefix))
+
+    def list_tags(self, prefix: str) -> dict[str, str]:
+        """Return every key under ``prefix`` with its ETag, which changes when the object does."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        keys: list[str] = []
+        tags: dict[str, str] = {}
         try:
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
-                keys.extend(item["Key"][len(self.prefix) :] for item in page.get("Contents", []))
+                for item in page.get("Contents", []):
+                    tags[item["Key"][len(self.prefix) :]] = item.get("ETag", "")
         except (BotoCoreError, ClientError) as exc:
             raise self._fail("LIST", prefix, exc) from exc
-        return sorted(keys)
+        return dict(sorted(tags.items()))
 
     @contextlib.contextmanager
     def lock(self, name: str, owner: str, *, wait: float) -> Iterator[None]:

@@ -613,17 +613,23 @@ def render_seat_summary(result: Any) -> str:
     return f'<div class="copilot-kpi-grid">{body}</div>'
 
 
+# Every tab in order: its title, and how to build its view. The page builds a tab's
+# widgets when the tab is first selected, because every widget that exists when the page
+# opens is sent to the browser and rendered there before the first chart shows.
+TABS: tuple[tuple[str, Callable[[], View]], ...] = (
+    ("Overview", OverviewView),
+    ("Features and modes", features_view),
+    ("Languages", languages_view),
+    ("IDEs", IdesView),
+    ("Models (chat and agent)", models_view),
+    ("Pull requests", pull_requests_view),
+    ("Seats", SeatsView),
+    ("Teams", TeamsView),
+    ("Users", UsersView),
+    ("Data health", HealthView),
+)
+
+
 def build_views() -> list[View]:
     """Return every view, in tab order."""
-    return [
-        OverviewView(),
-        features_view(),
-        languages_view(),
-        IdesView(),
-        models_view(),
-        pull_requests_view(),
-        SeatsView(),
-        TeamsView(),
-        UsersView(),
-        HealthView(),
-    ]
+    return [build() for _, build in TABS]

@@ -22,6 +22,7 @@ import orjson
 import pytest
 
 from copilot_lib import demo
+from copilot_lib.config import SETTLING_DAYS
 from copilot_lib.errors import GitHubError
 from copilot_lib.sources import NotAvailable
 from copilot_lib.store import LocalStore, ObjectStore, S3Store, s3_client
@@ -33,6 +34,8 @@ AWS_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 TODAY = date(2026, 12, 4)
+# The newest day an archive run on TODAY fetches; the days after it are still settling.
+NEWEST_SETTLED = TODAY - timedelta(days=SETTLING_DAYS + 1)
 _buckets = itertools.count()
 
 
@@ -217,7 +220,7 @@ def store_contents(store: ObjectStore) -> dict[str, Any]:
 class FakeSource:
     """An in-process ReportSource serving demo data, with days that fail or are not ready."""
 
-    def __init__(self, end: date = TODAY - timedelta(days=1), days: int = 30, users: int = 6):
+    def __init__(self, end: date = NEWEST_SETTLED, days: int = 30, users: int = 6):
         self.data = demo.generate(users=users, days=days, seed=11, end=end)
         self.by_day: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for report, records in self.data.reports.items():

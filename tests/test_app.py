@@ -291,6 +291,20 @@ def test_models_tab_is_labelled_chat_and_agent() -> None:
     assert view.panels["by-model"].chart.figure is not None
 
 
+def test_tab_titles_match_their_views():
+    for title, build in tabs.TABS:
+        assert build().title == title
+
+
+def test_tabs_are_built_when_first_selected():
+    dashboard = app.Dashboard(app.load_source({"COPILOT_DATA_DIR": str(SAMPLES)}))
+    built = [index for index, slot in enumerate(dashboard.tab_widget.children) if slot.children]
+    assert built == [0]
+    dashboard.tab_widget.selected_index = 3
+    assert dashboard.tab_widget.children[3].children
+    assert dashboard._built[3].result is not None
+
+
 def test_history_tab_after_release(tmp_path: Path) -> None:
     from history_fixtures import TODAY, FakeSource
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -19,21 +20,30 @@ from history_fixtures import *  # noqa: F403 - the fixtures these tests take as 
 from history_fixtures import FaultProxy, store_contents
 
 from copilot_lib.cli import main
+from copilot_lib.config import SETTLING_DAYS
 from copilot_lib.fake_github import FakeGitHub, Fault
-from copilot_lib.fake_github.samples import make_org_day, make_seats, make_teams, make_user_days, recent_days
+from copilot_lib.fake_github.samples import (
+    make_org_day,
+    make_seats,
+    make_teams,
+    make_user_days,
+    recent_days,
+    settled_days,
+)
 from copilot_lib.fake_github.server import env_for_app
 from copilot_lib.history import Entity, History
 from copilot_lib.history_tables import load_store
 from copilot_lib.store import LocalStore, ObjectStore, S3Store
 
 ORG_ID = 4455667
+# Settled days served; the server also serves the SETTLING_DAYS newer days, which no run fetches.
 DAYS = 8
 ACME = Entity("org", "acme")
 
 
 def _serve(server: FakeGitHub) -> None:
     org = server.add_org("acme", seats=make_seats(4), teams=make_teams("acme", ORG_ID, ["web"]))
-    for day in recent_days(DAYS, server.clock_today()):
+    for day in recent_days(DAYS + SETTLING_DAYS, server.clock_today()):
         rows = make_user_days(ORG_ID, day, 4)
         server.set_report(org, "users-1-day", rows, day=day)
         server.set_report(org, "organization-1-day", [make_org_day(ORG_ID, day, rows)], day=day, parts=1)
@@ -63,7 +73,7 @@ def store_args(store: ObjectStore, request: pytest.FixtureRequest) -> list[str]:
 
 
 def _range() -> tuple[str, str]:
-    days = recent_days(DAYS)
+    days = settled_days(DAYS)
     return days[0].isoformat(), days[-1].isoformat()
 
 
@@ -96,6 +106,22 @@ def test_backfill_resumes_after_github_failure(
     assert "1 days written" in capsys.readouterr().out
     assert len(History(store).stored_days(ACME)) == DAYS
     assert load_store(store).frames["seats"].empty
+
+
+def test_backfill_stops_at_newest_settled_day(
+    github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since, newest_settled = _range()
+    yesterday = recent_days(1)[0].isoformat()
+    store = LocalStore(tmp_path / "store")
+    arguments = ["backfill", "--since", since, "--until", yesterday, "--no-progress", "--store", str(store.root)]
+
+    assert main(arguments) == 0
+
+    captured = capsys.readouterr()
+    assert f"backfill stops at {newest_settled}, the newest settled day, not at --until {yesterday}" in captured.err
+    assert f"org=acme: {DAYS} days written" in captured.out
+    assert max(History(store).stored_days(ACME)).isoformat() == newest_settled
 
 
 def test_backfill_rerun_counts_stored_days(
@@ -300,7 +326,7 @@ def test_rebuild_tables_command(github_env: FakeGitHub, tmp_path: Path, capsys: 
     store = LocalStore(tmp_path / "store")
     assert main(["archive", "--since", since, "--store", str(store.root)]) == 0
     before = store_contents(store)
-    day = recent_days(DAYS)[3]
+    day = settled_days(DAYS)[3]
     store.put(f"tables/user_daily/org=acme/day={day}/part-0.parquet", b"stale")
     capsys.readouterr()
 
@@ -308,6 +334,64 @@ def test_rebuild_tables_command(github_env: FakeGitHub, tmp_path: Path, capsys: 
 
     assert f"rebuilt the tables of {DAYS} days" in capsys.readouterr().out
     assert store_contents(store) == before
+
+
+def _delete_legacy_tables(store: ObjectStore) -> list[str]:
+    keys = [key for key in store.list("tables/") if key.split("/")[1].startswith("legacy_")]
+    for key in keys:
+        if isinstance(store, S3Store):
+            store.delete(key)
+        else:
+            assert isinstance(store, LocalStore)
+            (store.root / key).unlink()
+    return keys
+
+
+def test_rebuild_tables_restores_legacy_tables(
+    store: ObjectStore, request: pytest.FixtureRequest, legacy_files: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import-legacy", *map(str, legacy_files), "--org", "acme", *store_args(store, request)]) == 0
+    imported = store_contents(store)
+    deleted = _delete_legacy_tables(store)
+    assert deleted
+    assert all(key not in store.list("tables/") for key in deleted)
+    capsys.readouterr()
+
+    assert main(["rebuild-tables", "--org", "acme", "--no-progress", *store_args(store, request)]) == 0
+
+    output = capsys.readouterr().out
+    assert f"rebuilt the tables of 0 days and {len(deleted)} legacy table days ({len(deleted)} written" in output
+    assert store_contents(store) == imported
+
+
+def test_rebuild_legacy_from_gzipped_file(legacy_files: list[Path], tmp_path: Path) -> None:
+    historic, teams = legacy_files
+    packed = tmp_path / "teams_history.json.gz"
+    packed.write_bytes(gzip.compress(teams.read_bytes()))
+    store = LocalStore(tmp_path / "store")
+    assert main(["import-legacy", str(historic), str(packed), "--org", "acme", "--store", str(store.root)]) == 0
+    imported = store_contents(store)
+    _delete_legacy_tables(store)
+
+    outcomes = History(store).rebuild_legacy(ACME)
+
+    assert outcomes["written"] > 0
+    assert store_contents(store) == imported
+    teams_rows = load_store(store).frames["legacy_metrics_daily"]
+    assert set(teams_rows["team_slug"]) == {"", "data", "web"}
+
+
+def test_rebuild_legacy_of_intact_store(legacy_files: list[Path], tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    assert main(["import-legacy", *map(str, legacy_files), "--org", "acme", "--store", str(store.root)]) == 0
+    imported = store_contents(store)
+
+    outcomes = History(store).rebuild_legacy(ACME)
+
+    assert outcomes["written"] == 0
+    assert outcomes["updated"] == 0
+    assert outcomes["unchanged"] > 0
+    assert store_contents(store) == imported
 
 
 @pytest.mark.parametrize(

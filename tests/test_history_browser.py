@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from history_fixtures import TODAY, FakeSource
+from history_fixtures import NEWEST_SETTLED, TODAY, FakeSource
 from model_builders import SAMPLES
 from playwright.sync_api import Page
 from test_dashboard_browser import (  # noqa: F401 - the browser, page and blocked fixtures
@@ -42,7 +42,7 @@ def voila_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("store")
     history = History(LocalStore(root))
     entity = Entity("org", "acme")
-    archive(FakeSource(days=20), history, entity, today=TODAY, since=TODAY - timedelta(days=21))
+    archive(FakeSource(days=20), history, entity, today=TODAY, since=NEWEST_SETTLED - timedelta(days=20))
     history.save_legacy(entity, load_legacy(SAMPLES / "legacy"))
 
     home = tmp_path_factory.mktemp("jupyter")

@@ -17,7 +17,14 @@ from history_fixtures import FaultProxy, new_bucket
 from copilot_lib.archive import REFETCH_DAYS, ArchiveFailedError
 from copilot_lib.config import SETTLING_DAYS
 from copilot_lib.fake_github import FakeGitHub, Fault
-from copilot_lib.fake_github.samples import make_org_day, make_seats, make_teams, make_user_days, recent_days
+from copilot_lib.fake_github.samples import (
+    make_org_day,
+    make_seats,
+    make_teams,
+    make_user_days,
+    recent_days,
+    settled_days,
+)
 from copilot_lib.history import History
 from copilot_lib.history_tables import load_store
 from copilot_lib.store import S3Store, s3_client
@@ -25,14 +32,17 @@ from lambda_archiver.handler import handler
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "lambda_archiver" / "template.yaml"
 ORG_ID = 4455667
+# Settled days served; the server also serves the SETTLING_DAYS newer days, which no run fetches.
 DAYS = 6
+# The maximum number of GitHub API requests a daily run makes for one organisation.
+DAILY_RUN_API_CALLS = 20
 
 
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
     with FakeGitHub() as server:
         org = server.add_org("acme", seats=make_seats(5), teams=make_teams("acme", ORG_ID, ["payments", "web"]))
-        for day in recent_days(DAYS, server.clock_today()):
+        for day in recent_days(DAYS + SETTLING_DAYS, server.clock_today()):
             rows = make_user_days(ORG_ID, day, 5)
             server.set_report(org, "users-1-day", rows, day=day)
             server.set_report(org, "organization-1-day", [make_org_day(ORG_ID, day, rows)], day=day, parts=1)
@@ -55,7 +65,7 @@ def lambda_env(github: FakeGitHub, s3_proxy: FaultProxy, monkeypatch: pytest.Mon
         "AWS_ENDPOINT_URL": s3_proxy.url,
         "COPILOT_ARCHIVE_BUCKET": bucket,
         "COPILOT_ARCHIVE_PREFIX": "copilot",
-        "COPILOT_ARCHIVE_START": recent_days(DAYS + 2, today)[0].isoformat(),
+        "COPILOT_ARCHIVE_START": settled_days(DAYS + 2, today)[0].isoformat(),
         "GITHUB_API_URL": github.url,
         "GITHUB_ORG": "acme",
         "GITHUB_APP_CLIENT_ID": github.client_id,
@@ -79,7 +89,8 @@ def test_handler_archives_into_s3(lambda_env: S3Store, github: FakeGitHub) -> No
 
     assert summary["ok"] is True
     assert len(summary["written"]) == DAYS
-    assert summary["not_available"] == sorted(recent_days(DAYS + 2)[:2][i].isoformat() for i in range(2))
+    assert summary["written"] == [day.isoformat() for day in settled_days(DAYS)]
+    assert summary["not_available"] == [day.isoformat() for day in settled_days(DAYS + 2)[:2]]
     assert summary["seats"] == "written"
     assert summary["teams"] == "written"
     tables = load_store(lambda_env)
@@ -98,9 +109,19 @@ def test_daily_run_makes_few_github_calls(lambda_env: S3Store, github: FakeGitHu
     api_calls = [call for call in github.calls()[before:] if "sig" not in call.query]
     assert summary["ok"] is True
     assert summary["written"] == []
-    # The days still settling, and the newest settled ones again.
-    assert len(summary["unchanged"]) == SETTLING_DAYS + REFETCH_DAYS
-    assert len(api_calls) <= 40, [(call.path, call.query) for call in api_calls]
+    assert summary["unchanged"] == [day.isoformat() for day in settled_days(REFETCH_DAYS)]
+    assert len(api_calls) <= DAILY_RUN_API_CALLS, [(call.path, call.query) for call in api_calls]
+
+
+def test_runs_never_fetch_settling_days(lambda_env: S3Store, github: FakeGitHub) -> None:
+    handler({}, context())
+    handler({}, context())
+
+    requested = {call.query["day"] for call in github.calls() if "day" in call.query}
+    settling = {day.isoformat() for day in recent_days(SETTLING_DAYS)}
+    assert requested
+    assert requested & settling == set()
+    assert len(History(lambda_env).stored_days(_entity())) == DAYS
 
 
 def test_handler_logs_one_json_line_per_step(

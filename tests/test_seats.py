@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from copilot_lib import app, tabs
+from copilot_lib import app, metrics, tabs, views
 from copilot_lib.tables import Tables, load_folder
 from copilot_lib.views import Filters
 
@@ -74,3 +74,42 @@ def test_seats_tab_without_seats_says_what_is_missing() -> None:
     assert isinstance(view, tabs.SeatsView)
     assert "No seats file" in view.message.value
     assert view.body.layout.display == "none"
+
+
+def snapshot_tables() -> Tables:
+    """Sample reports with two daily seat snapshots, as a history store keeps them."""
+    first = seats_frame().assign(assignee_id=[1, 2, 3, 4], day=pd.Timestamp("2026-04-10"))
+    second = seats_frame().iloc[:2].assign(assignee_id=[1, 2], day=pd.Timestamp("2026-04-20"))
+    samples = load_folder(SAMPLES)
+    return Tables(frames=dict(samples.frames, seats=pd.concat([first, second], ignore_index=True)))
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [(date(2026, 4, 25), 2), (date(2026, 4, 20), 2), (date(2026, 4, 19), 4), (date(2026, 4, 1), 4), (None, 2)],
+)
+def test_assigned_seats_snapshot_on_day(as_of, expected) -> None:
+    assert metrics.assigned_seats(snapshot_tables(), as_of) == expected
+
+
+def test_seats_view_reads_one_snapshot() -> None:
+    tables = snapshot_tables()
+
+    late = views.seats_view(tables, Filters(since=date(2026, 4, 20), until=date(2026, 4, 24)))
+    early = views.seats_view(tables, Filters(since=date(2026, 4, 12), until=date(2026, 4, 15)))
+
+    assert late.assigned == 2
+    assert early.assigned == 4
+    assert len(early.table) == 4
+
+
+def test_overview_adoption_per_window_snapshot() -> None:
+    tables = snapshot_tables()
+    result = views.overview(tables, Filters(since=date(2026, 4, 20), until=date(2026, 4, 24)))
+    adoption = next(kpi for kpi in result.kpis if kpi.key == "seat_adoption")
+    selection_users = metrics.distinct_active_users(tables.user_daily, date(2026, 4, 20), date(2026, 4, 24))
+    previous_users = metrics.distinct_active_users(tables.user_daily, date(2026, 4, 15), date(2026, 4, 19))
+
+    assert adoption.value == pytest.approx(selection_users / 2)
+    assert adoption.previous == pytest.approx(previous_users / 4)
+    assert any("daily seat snapshot" in note for note in result.notes)

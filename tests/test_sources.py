@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from history_fixtures import *  # noqa: F403 - moto's S3 server fixtures
-from history_fixtures import TODAY, FakeSource, Fault, FaultProxy, new_bucket
+from history_fixtures import NEWEST_SETTLED, TODAY, FakeSource, Fault, FaultProxy, new_bucket
 from model_builders import SAMPLES
 
 from copilot_lib import app, history_view
@@ -33,7 +33,7 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("store")
     history = History(LocalStore(root))
     entity = Entity("org", "acme")
-    archive(FakeSource(days=10), history, entity, today=TODAY, since=TODAY - timedelta(days=12))
+    archive(FakeSource(days=10), history, entity, today=TODAY, since=NEWEST_SETTLED - timedelta(days=11))
     history.save_legacy(entity, load_legacy(SAMPLES / "legacy"))
     return root
 
@@ -184,15 +184,22 @@ def test_unreadable_store_is_a_message(tmp_path: Path) -> None:
     assert source.fix == "Check COPILOT_STORE"
 
 
-def test_s3_store_loads_and_fails_readably(s3_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_s3_store_loads_and_fails_readably(
+    s3_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     bucket = new_bucket(s3_proxy)
     store = S3Store(bucket, "archive", endpoint_url=s3_proxy.url)
-    archive(FakeSource(days=3), History(store), Entity("org", "acme"), today=TODAY, since=TODAY - timedelta(days=3))
+    # Three weekdays: the demo data has no user rows on some weekend days.
+    end = NEWEST_SETTLED - timedelta(days=3)
+    archive(
+        FakeSource(end=end, days=3), History(store), Entity("org", "acme"), today=TODAY, since=end - timedelta(days=2)
+    )
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_proxy.url)
-    env = {"COPILOT_STORE": f"s3://{bucket}/archive"}
+    env = {"COPILOT_STORE": f"s3://{bucket}/archive", "COPILOT_CACHE_DIR": str(tmp_path / "cache")}
 
     source = app.load_source(env)
     assert source.error is None, source.error
+    assert list((tmp_path / "cache").glob("*/index.json"))
     assert source.history
     assert source.tables is not None and source.tables.user_daily["day"].nunique() == 3
 

@@ -12,9 +12,10 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 from history_fixtures import *  # noqa: F403 - the fixtures these tests take as arguments
-from history_fixtures import TODAY, FakeSource, Fault, FaultProxy, new_bucket, store_contents
+from history_fixtures import NEWEST_SETTLED, TODAY, FakeSource, Fault, FaultProxy, new_bucket, store_contents
 
 from copilot_lib.archive import GAP_AFTER_DAYS, ArchiveFailedError, archive, plan_days
+from copilot_lib.config import SETTLING_DAYS
 from copilot_lib.errors import AuthenticationError, StoreError
 from copilot_lib.health import is_settling
 from copilot_lib.history import DayOutcome, Entity, History
@@ -24,7 +25,7 @@ from copilot_lib.tables import build_tables
 
 ACME = Entity("org", "acme")
 DATA_DAYS = 5
-SINCE = TODAY - timedelta(days=DATA_DAYS + 2)
+SINCE = NEWEST_SETTLED - timedelta(days=DATA_DAYS + 1)
 
 
 def run(store: ObjectStore, source: FakeSource, **options: Any):
@@ -67,7 +68,7 @@ def test_archive_writes_layout(store: ObjectStore, reference: dict[str, Any]) ->
     assert summary.seats == "written"
     assert summary.teams == "written"
     keys = store.list("")
-    day = TODAY - timedelta(days=1)
+    day = NEWEST_SETTLED
     assert f"raw/org=acme/report=users-1-day/day={day}/part-0.ndjson.gz" in keys
     assert f"tables/user_daily/org=acme/day={day}/part-0.parquet" in keys
     assert f"tables/entity_daily/org=acme/day={day}/part-0.parquet" in keys
@@ -132,7 +133,7 @@ def test_load_store_matches_source_tables(store: ObjectStore) -> None:
     assert set(loaded.frames["seats"]["day"]) == {pd.Timestamp(TODAY)}
 
 
-def test_daily_run_refetches_unsettled_and_three_settled_days(store: ObjectStore) -> None:
+def test_daily_run_refetches_three_settled_days(store: ObjectStore) -> None:
     # Every day without data is then older than GAP_AFTER_DAYS and recorded as a gap.
     source = FakeSource(days=GAP_AFTER_DAYS + 2)
     run(store, source, since=None, budget=None)
@@ -141,9 +142,10 @@ def test_daily_run_refetches_unsettled_and_three_settled_days(store: ObjectStore
     summary = run(store, source, since=None)
 
     fetched_days = sorted({day for _, day in source.calls if day is not None})
-    # Days D with TODAY - D <= SETTLING_DAYS are settling; the next three are the newest settled.
-    assert fetched_days == [TODAY - timedelta(days=offset) for offset in (6, 5, 4, 3, 2, 1)]
-    assert len(source.calls) == 6 * 4 + 2
+    # Days D with TODAY - D <= SETTLING_DAYS are settling and never fetched.
+    assert fetched_days == [TODAY - timedelta(days=offset) for offset in (6, 5, 4)]
+    assert not [day for day in fetched_days if is_settling(day, TODAY)]
+    assert len(source.calls) == 3 * 4 + 2
     assert sorted(summary.unchanged) == [day.isoformat() for day in fetched_days]
     assert summary.written == []
     assert summary.seats == "unchanged"
@@ -152,7 +154,7 @@ def test_daily_run_refetches_unsettled_and_three_settled_days(store: ObjectStore
 def test_download_with_fewer_rows_is_kept_out(store: ObjectStore) -> None:
     source = FakeSource(days=DATA_DAYS)
     run(store, source)
-    day = TODAY - timedelta(days=2)
+    day = NEWEST_SETTLED
     before = store_contents(store)
     users = source.by_day[("users-1-day", day.isoformat())]
     source.by_day[("users-1-day", day.isoformat())] = users[:-1]
@@ -165,7 +167,7 @@ def test_download_with_fewer_rows_is_kept_out(store: ObjectStore) -> None:
 
 def test_download_with_more_rows_replaces_day(store: ObjectStore) -> None:
     source = FakeSource(days=DATA_DAYS)
-    day = TODAY - timedelta(days=2)
+    day = NEWEST_SETTLED
     users = source.by_day[("users-1-day", day.isoformat())]
     source.by_day[("users-1-day", day.isoformat())] = users[:-1]
     run(store, source)
@@ -180,7 +182,7 @@ def test_download_with_more_rows_replaces_day(store: ObjectStore) -> None:
 
 def test_github_failure_on_one_backfill_day(store: ObjectStore, reference: dict[str, Any]) -> None:
     source = FakeSource(days=DATA_DAYS)
-    bad = TODAY - timedelta(days=4)
+    bad = NEWEST_SETTLED - timedelta(days=3)
     source.fail_days.add(bad)
 
     with pytest.raises(ArchiveFailedError) as raised:
@@ -237,7 +239,7 @@ def test_failed_manifest_write_leaves_day_unstored(
         run(store, source, concurrency=1)
     monkeypatch.setattr(type(store), "put", original)
 
-    newest = TODAY - timedelta(days=1)
+    newest = NEWEST_SETTLED
     assert newest not in History(store).stored_days(ACME)
     assert store.list(f"tables/user_daily/org=acme/day={newest}/")
     assert pd.Timestamp(newest) not in set(load_store(store).frames["user_daily"]["day"])
@@ -311,17 +313,20 @@ def test_s3_errors_fail_the_run(s3_proxy: FaultProxy, reference: dict[str, Any],
 def test_plan_days_budget_and_window() -> None:
     stored = {TODAY - timedelta(days=offset) for offset in range(1, 40)}
     plan = plan_days(stored, kind="org", today=TODAY, budget=10)
-    assert plan.refetch == [TODAY - timedelta(days=offset) for offset in range(1, 7)]
+    assert plan.refetch == [NEWEST_SETTLED - timedelta(days=offset) for offset in range(3)]
     assert plan.missing[0] == TODAY - timedelta(days=40)
     assert plan.missing == sorted(plan.missing, reverse=True)
-    assert len(plan.missing) == 4
+    assert len(plan.missing) == 7
+    assert plan.newest == NEWEST_SETTLED
     first_day = date(2025, 12, 12)
-    all_days = (TODAY - timedelta(days=1) - first_day).days + 1
-    assert plan.remaining == all_days - 39 - 4
-    assert plan.already_stored == 39 - 6
+    all_days = (NEWEST_SETTLED - first_day).days + 1
+    # The stored days from TODAY - 4 back to TODAY - 39 are in the range.
+    stored_in_range = 39 - SETTLING_DAYS
+    assert plan.remaining == all_days - stored_in_range - 7
+    assert plan.already_stored == stored_in_range - 3
 
     enterprise = plan_days(set(), kind="enterprise", today=TODAY, budget=None, refetch_days=0)
-    assert enterprise.missing[0] == TODAY - timedelta(days=1)
+    assert enterprise.missing[0] == NEWEST_SETTLED
     assert enterprise.missing[-1] == TODAY - timedelta(days=365)
 
 
@@ -331,15 +336,41 @@ def test_plan_refetches_newest_settled_days() -> None:
 
     plan = plan_days(stored, kind="org", today=TODAY, budget=None)
 
-    assert sorted(settled, reverse=True)[:3] == [day for day in plan.refetch if not is_settling(day, TODAY)]
-    assert all(day in plan.refetch for day in stored if is_settling(day, TODAY))
+    assert plan.refetch == sorted(settled, reverse=True)[:3]
+    assert [day for day in plan.days if is_settling(day, TODAY)] == []
     assert plan.missing[0] == TODAY - timedelta(days=40)
+
+
+def test_plan_never_fetches_settling_days() -> None:
+    settling = [TODAY - timedelta(days=offset) for offset in range(1, SETTLING_DAYS + 1)]
+
+    plan = plan_days(set(), kind="org", today=TODAY, until=TODAY - timedelta(days=1), budget=None)
+
+    assert plan.newest == NEWEST_SETTLED
+    assert plan.days[0] == NEWEST_SETTLED
+    assert [day for day in plan.days if day in settling] == []
+
+
+def test_plan_with_until_before_newest_settled_day() -> None:
+    until = NEWEST_SETTLED - timedelta(days=10)
+
+    plan = plan_days(set(), kind="org", today=TODAY, until=until, refetch_days=0, budget=None)
+
+    assert plan.newest == until
+    assert plan.days[0] == until
+
+
+def test_plan_with_since_after_newest_settled_day() -> None:
+    plan = plan_days(set(), kind="org", today=TODAY, since=TODAY - timedelta(days=2), budget=None)
+
+    assert plan.days == []
+    assert plan.newest == NEWEST_SETTLED
 
 
 def test_first_deployment_fills_newest_days_first() -> None:
     plan = plan_days(set(), kind="org", today=TODAY, budget=20)
 
-    assert plan.days == [TODAY - timedelta(days=offset) for offset in range(1, 21)]
+    assert plan.days == [NEWEST_SETTLED - timedelta(days=offset) for offset in range(20)]
 
 
 def test_s3_lock_held_by_another_run(s3_proxy: FaultProxy) -> None:
@@ -391,7 +422,7 @@ def test_day_status_lists_stored_and_gap_days(store: ObjectStore) -> None:
     assert set(status["entity"]) == {"org=acme"}
     stored = status[status["status"] == "stored"]["day"].dt.date.tolist()
     gaps = status[status["status"] == "gap"]["day"].dt.date.tolist()
-    assert stored == [TODAY - timedelta(days=offset) for offset in (3, 2, 1)]
+    assert stored == [TODAY - timedelta(days=offset) for offset in (6, 5, 4)]
     assert gaps == [TODAY - timedelta(days=offset) for offset in range(12, 7, -1)]
 
 
@@ -444,7 +475,8 @@ def test_only_store_and_secrets_import_boto3() -> None:
 
 def test_missing_user_report_blocks_only_recent_days(store: ObjectStore) -> None:
     source = FakeSource(days=12)
-    old, recent = TODAY - timedelta(days=10), TODAY - timedelta(days=2)
+    # A settled day, but not yet GAP_AFTER_DAYS old: its users report may still come.
+    old, recent = TODAY - timedelta(days=10), TODAY - timedelta(days=5)
     source.not_ready_reports |= {("users-1-day", old), ("users-1-day", recent)}
 
     summary = run(store, source, since=TODAY - timedelta(days=12))
@@ -459,7 +491,7 @@ def test_missing_user_report_blocks_only_recent_days(store: ObjectStore) -> None
 
 def test_update_empties_a_table_with_no_rows(store: ObjectStore) -> None:
     source = FakeSource(days=DATA_DAYS)
-    day = TODAY - timedelta(days=2)
+    day = NEWEST_SETTLED
     run(store, source)
     assert (load_store(store).frames["entity_by_ide"]["day"] == pd.Timestamp(day)).any()
     entity_day = dict(source.by_day[("organization-1-day", day.isoformat())][0])
@@ -478,7 +510,7 @@ def test_update_empties_a_table_with_no_rows(store: ObjectStore) -> None:
 
 def test_unreadable_report_fails_only_its_day(store: ObjectStore) -> None:
     source = FakeSource(days=DATA_DAYS)
-    bad = TODAY - timedelta(days=3)
+    bad = NEWEST_SETTLED - timedelta(days=1)
     original = source.fetch_report
 
     def broken(report: str, day: date) -> Any:
@@ -522,7 +554,7 @@ def test_failed_snapshot_write_is_redone(
 
 def test_load_store_window(store: ObjectStore) -> None:
     run(store, FakeSource(days=DATA_DAYS))
-    since, until = TODAY - timedelta(days=3), TODAY - timedelta(days=2)
+    since, until = NEWEST_SETTLED - timedelta(days=4), NEWEST_SETTLED - timedelta(days=3)
 
     frame = load_store(store, since=since, until=until).frames["user_daily"]
 
@@ -534,15 +566,15 @@ def test_enterprise_partition(tmp_path: Any) -> None:
     octo = Entity("enterprise", "octo")
     archive(FakeSource(days=DATA_DAYS), History(store), octo, today=TODAY, since=SINCE, lock_wait=5)
 
-    day = TODAY - timedelta(days=1)
+    day = NEWEST_SETTLED
     assert f"tables/user_daily/enterprise=octo/day={day}/part-0.parquet" in store.list("tables/")
-    assert History(store).stored_days(octo) == {TODAY - timedelta(days=offset) for offset in range(1, DATA_DAYS + 1)}
+    assert History(store).stored_days(octo) == {NEWEST_SETTLED - timedelta(days=offset) for offset in range(DATA_DAYS)}
     assert set(load_store(store).frames["user_daily"]["enterprise"]) == {"octo"}
 
 
 def test_rebuild_day_from_raw_parts(store: ObjectStore, reference: dict[str, Any]) -> None:
     run(store, FakeSource(days=DATA_DAYS))
-    day = TODAY - timedelta(days=2)
+    day = NEWEST_SETTLED
     history = History(store)
     table = f"tables/user_daily/org=acme/day={day}/part-0.parquet"
     store.put(table, b"stale bytes from an older table builder")
@@ -555,7 +587,7 @@ def test_rebuild_day_from_raw_parts(store: ObjectStore, reference: dict[str, Any
 
 def test_rebuild_day_rejects_changed_raw_parts(store: ObjectStore) -> None:
     run(store, FakeSource(days=DATA_DAYS))
-    day = TODAY - timedelta(days=2)
+    day = NEWEST_SETTLED
     raw = f"raw/org=acme/report=users-1-day/day={day}/part-0.ndjson.gz"
     store.put(raw, gzip.compress(b'{"day": "x"}\n'))
     before = store_contents(store)

@@ -10,6 +10,8 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from copilot_lib.config import SETTLING_DAYS
+
 
 def make_seats(count: int, *, seed: int = 1, first_user_id: int = 7_300_000) -> list[dict[str, Any]]:
     """Return ``count`` seat objects; every tenth has ``assignee: null`` or no activity."""
@@ -106,4 +108,13 @@ def make_org_day(org_id: int, day: date, user_rows: list[dict[str, Any]]) -> dic
 def recent_days(count: int, today: date | None = None) -> list[date]:
     """Return the ``count`` days that end yesterday (UTC), oldest first."""
     end = (today or datetime.now(UTC).date()) - timedelta(days=1)
+    return [end - timedelta(days=offset) for offset in range(count - 1, -1, -1)]
+
+
+def settled_days(count: int, today: date | None = None) -> list[date]:
+    """Return the ``count`` days that end at the newest settled day (UTC), oldest first.
+
+    These are the days an archive run fetches; the ``SETTLING_DAYS`` days after them are not.
+    """
+    end = (today or datetime.now(UTC).date()) - timedelta(days=SETTLING_DAYS + 1)
     return [end - timedelta(days=offset) for offset in range(count - 1, -1, -1)]

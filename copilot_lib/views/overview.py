@@ -12,7 +12,6 @@ from copilot_lib import metrics
 from copilot_lib.tables import Tables
 from copilot_lib.views.filters import Filters
 from copilot_lib.views.result import NO_DATA, NO_DATA_IN_RANGE, ViewResult
-from copilot_lib.views.seats import seat_frame
 from copilot_lib.views.selection import (
     Selection,
     active_users_by_period,
@@ -177,11 +176,13 @@ def overview(tables: Tables, filters: Filters) -> OverviewView:
         return OverviewView(missing=NO_DATA)
     if not _has_data(selection):
         return OverviewView(missing=NO_DATA_IN_RANGE.format(since=selection.since, until=selection.until))
-    seats = seat_frame(tables)
-    seat_count = len(seats) if seats is not None else None
+    # Each window divides by the seats assigned on its last day, as far as snapshots tell.
+    seat_count = metrics.assigned_seats(tables, selection.until)
     current = _window_values(selection, seat_count)
     before_selection = previous(selection)
-    before = _window_values(before_selection, seat_count) if _has_data(before_selection) else dict.fromkeys(current)
+    before_seats = metrics.assigned_seats(tables, before_selection.until)
+    has_before = _has_data(before_selection)
+    before = _window_values(before_selection, before_seats) if has_before else dict.fromkeys(current)
     kpis = [Kpi(key, LABELS[key][0], current[key], before[key], LABELS[key][1]) for key in LABELS]
     result = OverviewView(
         since=selection.since,
@@ -200,6 +201,13 @@ def overview(tables: Tables, filters: Filters) -> OverviewView:
             "relative_change": [card.delta_ratio for card in kpis],
         }
     )
-    if seats is not None:
-        result.notes.append("Adoption divides by today's assigned seats in both windows: the seats file is a snapshot.")
+    if seat_count is not None:
+        result.notes.append(_seat_note(tables))
     return result
+
+
+def _seat_note(tables: Tables) -> str:
+    seats = tables.frames["seats"]
+    if "day" in seats and seats["day"].nunique() > 1:
+        return "Adoption divides by the seats assigned on each window's last day, from the nearest daily seat snapshot."
+    return "Adoption divides by the seats of one seat listing in both windows, a snapshot of the day it was taken."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
@@ -13,7 +14,6 @@ from copilot_lib.views.pseudonym import alias_logins
 from copilot_lib.views.result import NO_SEATS, ViewResult
 from copilot_lib.views.selection import resolve
 
-SEATS = "seats"
 # The seats table may name a column after the nested field (``assignee.login`` -> ``login``)
 # or with the parent's prefix; the first name found wins.
 SEAT_COLUMNS = {
@@ -29,10 +29,14 @@ SEAT_COLUMNS = {
 }
 
 
-def seat_frame(tables: Tables) -> pd.DataFrame | None:
-    """Return the seats table with the columns above, or None when there is no seats file."""
-    frame = tables.frames.get(SEATS)
-    if frame is None or frame.empty:
+def seat_frame(tables: Tables, as_of: date | None = None) -> pd.DataFrame | None:
+    """Return the seat listing in effect on ``as_of`` with the columns above.
+
+    None when there is no seats file. A history store keeps a snapshot a day; see
+    :func:`copilot_lib.metrics.seat_listing` for the one chosen.
+    """
+    frame = metrics.seat_listing(tables, as_of)
+    if frame is None:
         return None
     seats = pd.DataFrame(index=frame.index)
     for name, candidates in SEAT_COLUMNS.items():
@@ -68,10 +72,12 @@ def seats_view(tables: Tables, filters: Filters) -> SeatsView:
     before the range's last day; every other seat is idle, including seats never used. The
     idle cost is the idle seats times the monthly price of their plan.
     """
-    seats = seat_frame(tables)
-    if seats is None:
+    if metrics.seat_listing(tables) is None:
         return SeatsView(missing=NO_SEATS)
     selection = resolve(tables, filters)
+    seats = seat_frame(tables, selection.until)
+    if seats is None:
+        return SeatsView(missing=NO_SEATS)
     as_of = pd.Timestamp(selection.until)
     active = metrics.seat_is_active(seats["last_activity_at"], as_of, filters.seat_threshold_days)
     never = seats["last_activity_at"].isna()

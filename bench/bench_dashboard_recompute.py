@@ -3,9 +3,11 @@
 Generates a year of tables for 10,000 users (and 50,000 with --large) with the fast numpy
 generator, saves them, then in a fresh process loads them, builds the per-load structures
 and times every view function after each control change: date range, grain, weekends,
-unknown values, team, seat threshold and pseudonymisation. Each size runs in its own
-process, so the peak memory (ru_maxrss) covers loading the tables, the per-load structures
-and the views, but not the generator.
+unknown values, team, seat threshold and pseudonymisation. As the dashboard does, it
+releases the user tables once their per-load structures exist (``views.compact``) and
+warms the rest (``views.warm``); ``--keep-tables`` skips the release. Each size runs in
+its own process, so the peak memory (ru_maxrss) covers loading the tables, the per-load
+structures and the views, but not the generator.
 
     .venv/bin/python bench/bench_dashboard_recompute.py            # 10,000 users x 365 days
     .venv/bin/python bench/bench_dashboard_recompute.py --large    # and 50,000 users
@@ -94,7 +96,7 @@ def time_views(tables: object, filters: object, repeat: int) -> dict[str, dict[s
     return timings
 
 
-def measure(source: str, repeat: int) -> None:
+def measure(source: str, repeat: int, keep_tables: bool = False) -> None:
     """Load saved tables (a path) or generate them here ("USERS:DAYS"), then time the views."""
     from copilot_lib import views
     from copilot_lib.demo_scale import generate_tables_fast
@@ -110,9 +112,17 @@ def measure(source: str, repeat: int) -> None:
     load_s = time.perf_counter() - started
     tables_mb = rss_mb()
 
+    rows = {name: len(frame) for name, frame in tables.frames.items()}
+
     started = time.perf_counter()
     views.prepare(tables)
     prepare_s = time.perf_counter() - started
+    started = time.perf_counter()
+    if not keep_tables:
+        views.compact(tables)
+    views.warm(tables)
+    warm_s = time.perf_counter() - started
+    warm_mb = rss_mb()
     started = time.perf_counter()
     for function in views.VIEWS.values():
         function(tables, views.Filters())
@@ -132,10 +142,12 @@ def measure(source: str, repeat: int) -> None:
     print(
         json.dumps(
             {
-                "rows": {name: len(frame) for name, frame in tables.frames.items()},
+                "rows": rows,
                 "load_s": round(load_s, 2),
                 "tables_mb": round(tables_mb),
                 "prepare_s": round(prepare_s, 2),
+                "warm_s": round(warm_s, 2),
+                "warm_mb": round(warm_mb),
                 "first_all_views_s": round(first_s, 2),
                 "after_mb": round(rss_mb()),
                 "peak_mb": round(peak_mb),
@@ -150,16 +162,17 @@ def run_child(*args: str) -> dict[str, object]:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def report(users: int, days: int, repeat: int, in_process: bool) -> None:
+def report(users: int, days: int, repeat: int, in_process: bool, keep_tables: bool) -> None:
+    keep = ("--keep-tables",) if keep_tables else ()
     if in_process:
-        measured = run_child("--measure", f"{users}:{days}", str(repeat))
+        measured = run_child("--measure", f"{users}:{days}", str(repeat), *keep)
         rows = measured["rows"]
         where = "generated in the measuring process, so the peak includes the generator"
     else:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "tables.pickle"
             generated = run_child("--generate", str(users), str(days), str(path))
-            measured = run_child("--measure", str(path), str(repeat))
+            measured = run_child("--measure", str(path), str(repeat), *keep)
         rows = generated["rows"]
         where = f"generated in {generated['generate_s']} s in another process, loaded from a pickle"
     assert isinstance(rows, dict)
@@ -169,7 +182,8 @@ def report(users: int, days: int, repeat: int, in_process: bool) -> None:
     )
     print(
         f"load {measured['load_s']} s, tables {measured['tables_mb']} MB RSS, prepare {measured['prepare_s']} s, "
-        f"first open of every view {measured['first_all_views_s']} s, "
+        f"{'warm' if keep_tables else 'compact and warm'} {measured['warm_s']} s "
+        f"(RSS {measured['warm_mb']} MB), first open of every view {measured['first_all_views_s']} s, "
         f"RSS after {measured['after_mb']} MB, peak {measured['peak_mb']} MB"
     )
     results = measured["results"]
@@ -212,7 +226,7 @@ def main() -> None:
         generate(int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--measure":
-        measure(sys.argv[2], int(sys.argv[3]))
+        measure(sys.argv[2], int(sys.argv[3]), keep_tables="--keep-tables" in sys.argv[4:])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10_000, help="users to generate (default 10,000)")
@@ -228,10 +242,15 @@ def main() -> None:
         help="generate the --users tables in the measuring process (no pickle; the peak includes the generator)",
     )
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per view and change (median kept)")
+    parser.add_argument(
+        "--keep-tables",
+        action="store_true",
+        help="keep the user tables after warm-up instead of releasing them as the dashboard does",
+    )
     options = parser.parse_args()
-    report(options.users, options.days, options.repeat, in_process=options.in_process)
+    report(options.users, options.days, options.repeat, in_process=options.in_process, keep_tables=options.keep_tables)
     if options.large:
-        report(50_000, options.days, options.repeat, in_process=True)
+        report(50_000, options.days, options.repeat, in_process=True, keep_tables=options.keep_tables)
 
 
 if __name__ == "__main__":

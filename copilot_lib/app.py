@@ -215,13 +215,19 @@ class Dashboard:
             return
         self.first, self.last = first, last
         # Build the per-load structures now, while the page shows its loading message, so
-        # no control change pays for them later.
+        # no control change pays for them later. Past this point the page reads the tables
+        # only through the views, so the large user tables are released once their
+        # structures exist.
+        history = history_view.series_by_grain(self.tables, source.days) if source.history else None
+        views.compact(self.tables)
         views.warm(self.tables)
 
         self._build_controls()
         self._tabs = list(tabs.TABS)
         if source.history:
-            self._tabs.append((history_view.HistoryView.title, lambda: history_view.HistoryView(source.days)))
+            self._tabs.append(
+                (history_view.HistoryView.title, lambda: history_view.HistoryView(source.days, history))
+            )
         self._built: dict[int, tabs.View] = {}
         self._slots = [widgets.VBox(layout=widgets.Layout(width="100%")) for _ in self._tabs]
         self._stale: set[int] = set()

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 _ARROW_TYPES = {
     schema.INT: pa.int64(),
+    schema.INT32: pa.int32(),
     schema.FLOAT: pa.float64(),
     schema.BOOL: pa.bool_(),
     schema.TEXT: pa.string(),
@@ -197,6 +198,14 @@ def user_day_tables(
         return None
     table = table.combine_chunks()
     columns = {name: _array(table.column(name)) for name in table.column_names}
+    try:
+        return _tables(columns, path, first_line)
+    except pa.ArrowInvalid:
+        # A counter beyond its column's 32-bit type: the general path names it in its error.
+        return None
+
+
+def _tables(columns: dict[str, pa.Array], path: str, first_line: int) -> dict[str, pa.Table] | None:
     user = _user_table(columns, path, first_line)
     if user is None:
         return None

@@ -68,6 +68,11 @@ def _int(values: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.array(values.astype(np.int64), dtype="Int64")
 
 
+def _int32(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Return a user-level counter column, typed Int32 as the schema types them."""
+    return pd.array(values.astype(np.int32), dtype="Int32")
+
+
 def _key(frame: pd.DataFrame, rows: int, days: pd.DatetimeIndex, day: np.ndarray) -> pd.DataFrame:
     frame.insert(0, "scope", pd.Categorical(np.full(rows, "organization", dtype=object)))
     frame.insert(1, "entity_id", pd.Categorical(np.full(rows, ORG_ID, dtype=object)))
@@ -101,7 +106,7 @@ def _breakdown(
     for column, values in _counters(rng, rows, np.ones(rows)).items():
         if column == "user_initiated_interaction_count" and name.startswith("user_by_language"):
             continue
-        frame[column] = _int(values)
+        frame[column] = _int32(values)
     frame.insert(0, "scope", user_day["scope"].to_numpy()[parent])
     frame.insert(1, "entity_id", user_day["entity_id"].to_numpy()[parent])
     frame.insert(2, "day", user_day["day"].to_numpy()[parent])
@@ -148,7 +153,7 @@ def generate_tables_fast(users: int = 10_000, days: int = 365, seed: int = 7, en
     _key(user_day, rows, calendar, day)
     counters = _counters(rng, rows, scale)
     for column, values in counters.items():
-        user_day[column] = _int(values * is_active)
+        user_day[column] = _int32(values * is_active)
     for flag, share in zip(FLAGS, (0.4, 0.7, 0.1, 0.1, 0.2, 0.03, 0.02), strict=True):
         user_day[flag] = pd.array((rng.random(rows) < share) & is_active, dtype="boolean")
     user_day["ai_credits_used"] = pd.array(np.round(rng.uniform(0.5, 60.0, rows) * is_active, 2), dtype="Float64")
@@ -215,9 +220,9 @@ def _add_breakdowns(
     cli_rows = np.flatnonzero(user_day["used_cli"].to_numpy(dtype=bool))
     cli = pd.DataFrame({"user_id": user_day["user_id"].to_numpy()[cli_rows]})
     requests = rng.integers(3, 40, len(cli_rows))
-    cli["session_count"] = _int(rng.integers(1, 4, len(cli_rows)))
-    cli["request_count"] = _int(requests)
-    cli["prompt_count"] = _int(np.maximum(requests // 3, 1))
+    cli["session_count"] = _int32(rng.integers(1, 4, len(cli_rows)))
+    cli["request_count"] = _int32(requests)
+    cli["prompt_count"] = _int32(np.maximum(requests // 3, 1))
     cli["output_tokens_sum"] = _int(requests * rng.integers(300, 900, len(cli_rows)))
     cli["prompt_tokens_sum"] = _int(requests * rng.integers(2000, 5000, len(cli_rows)))
     cli.insert(0, "scope", user_day["scope"].to_numpy()[cli_rows])

@@ -96,3 +96,7 @@ class DayOutOfRangeError(ConfigError):
 
 class ReportLinkExpiredError(GitHubError):
     """A report download link was rejected by the storage host, usually because it expired."""
+
+
+class ReleasedTableError(CopilotDashboardError):
+    """Code read a table whose frame was released to save memory."""

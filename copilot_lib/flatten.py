@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from copilot_lib import schema
+from copilot_lib.errors import ReportFormatError
 from copilot_lib.reports import Record, RecordKind, classify, span_days
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ def as_text(value: Any) -> str | None:
 
 _ARROW_TYPES = {
     schema.INT: pa.int64(),
+    schema.INT32: pa.int32(),
     schema.FLOAT: pa.float64(),
     schema.BOOL: pa.bool_(),
     schema.TEXT: pa.string(),
@@ -129,6 +131,7 @@ _ARROW_TYPES = {
 }
 _ACCEPTED = {
     schema.INT: (pa.int64(),),
+    schema.INT32: (pa.int64(), pa.int32()),
     schema.FLOAT: (pa.float64(), pa.int64()),
     schema.BOOL: (pa.bool_(),),
     schema.TEXT: (pa.string(),),
@@ -141,6 +144,7 @@ _ACCEPTED = {
 _STRICT_KINDS = (schema.TEXT, schema.CATEGORY, schema.DAY, schema.BOOL)
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     schema.INT: as_int,
+    schema.INT32: as_int,
     schema.FLOAT: as_float,
     schema.BOOL: as_bool,
     schema.TEXT: as_text,
@@ -176,7 +180,16 @@ def rows_table(rows: list[tuple[Any, ...]], columns: Columns, with_parent: bool)
         return _empty_table(tuple(names), tuple(kinds))
     arrays = []
     for name, kind, values in zip(names, kinds, zip(*rows, strict=True), strict=True):
-        array = column_array(values, kind)
+        try:
+            array = column_array(values, kind)
+        except (pa.ArrowInvalid, OverflowError) as exc:
+            beyond = next((value for value in map(as_int, values) if value is not None and abs(value) >= 2**31), None)
+            if kind != schema.INT32 or beyond is None:
+                raise
+            raise ReportFormatError(
+                f"{name} is {beyond}, beyond the 32-bit range a user's daily counter is stored in: "
+                "check that the file is a Copilot usage metrics report"
+            ) from exc
         if name in schema.DIMENSIONS:
             array = pc.if_else(pc.equal(pc.fill_null(array, ""), ""), schema.UNKNOWN, array)
         arrays.append(array)

@@ -47,6 +47,8 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
 
     Categorical and all-empty text columns become plain strings, so every file of a table has
     the same schema and readers such as ``pyarrow.dataset``, DuckDB and Athena can combine them.
+    ``Int32`` counters are written as int64, the type of the files written before the tables
+    kept them in 32 bits, and :func:`load_store` reads them back as ``Int32``.
     """
     frame = frame.drop(columns=["day"], errors="ignore")
     table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -57,6 +59,8 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
             kind = kind.value_type
         if pa.types.is_null(kind):
             kind = pa.string()
+        if pa.types.is_int32(kind):
+            kind = pa.int64()
         fields.append(pa.field(column.name, kind))
     table = table.cast(pa.schema(fields)).replace_schema_metadata(None)
     sink = io.BytesIO()

@@ -362,14 +362,24 @@ def users_figure(
     return figure
 
 
+def series_by_grain(tables: Tables, days: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Return :func:`history_series` at every grain, for a view drawn after the user tables go.
+
+    The dashboard calls this before :func:`copilot_lib.views.compact` releases them.
+    """
+    return {grain: history_series(tables, grain, days) for grain in metrics.GRAINS}
+
+
 class HistoryView(View):
     """Every stored day at the selected grain; the date range does not apply here."""
 
     title = "History"
 
-    def __init__(self, days: pd.DataFrame | None = None) -> None:
+    def __init__(self, days: pd.DataFrame | None = None, series: dict[str, pd.DataFrame] | None = None) -> None:
         super().__init__()
         self.days = days
+        # The series per grain, when computed at load by series_by_grain.
+        self.series = series or {}
         self.intro = widgets.HTML()
         self.intro.add_class("copilot-history-intro")
         self.activity = ChartWithTable("history-activity", "Code activity per period")
@@ -385,7 +395,9 @@ class HistoryView(View):
 
     def refresh(self, tables: Tables, selection: Selection) -> None:
         grain = selection.filters.grain
-        series = history_series(tables, grain, self.days)
+        series = self.series.get(grain)
+        if series is None:
+            series = history_series(tables, grain, self.days)
         self.intro.value = _intro(series)
         self.activity.show(history_figure(series, grain, selection.colors), series)
         self.users.show(users_figure(series, grain, selection.colors), series)

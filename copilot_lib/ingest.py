@@ -68,6 +68,7 @@ CHILD_PARENTS = {
 CATEGORY_COLUMNS = schema.category_columns()
 _PANDAS_TYPES = {
     pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int32Dtype(),
     pa.bool_(): pd.BooleanDtype(),
     pa.float64(): pd.Float64Dtype(),
 }

@@ -9,9 +9,11 @@ docs/data-model.md describes each table, its natural key and its source.
 
 from __future__ import annotations
 
-# Column types: "int" (pandas Int64), "float" (Float64), "bool" (boolean), "day"
-# (datetime64 at midnight UTC), "text" (string), "category" (low-cardinality string).
-INT, FLOAT, BOOL, DAY, TEXT, CATEGORY = "int", "float", "bool", "day", "text", "category"
+# Column types: "int" (pandas Int64), "int32" (Int32), "float" (Float64), "bool" (boolean),
+# "day" (datetime64 at midnight UTC), "text" (string), "category" (low-cardinality string).
+# Counters of one user on one day are "int32": they stay far below 2**31, halve the memory
+# of the largest tables, and pandas sums them as Int64. A larger value fails the load.
+INT, INT32, FLOAT, BOOL, DAY, TEXT, CATEGORY = "int", "int32", "float", "bool", "day", "text", "category"
 
 # The activity counters GitHub reports at the top level and inside breakdown elements.
 COUNTERS = (
@@ -113,7 +115,7 @@ USER_DAILY = (
     *IDS,
     ("user_id", INT),
     ("user_login", CATEGORY),
-    *_typed(COUNTERS, INT),
+    *_typed(COUNTERS, INT32),
     *_typed(USER_FLAGS, BOOL),
     ("ai_credits_used", FLOAT),
     ("ai_adoption_phase", CATEGORY),
@@ -207,10 +209,19 @@ USER_CHILDREN = (
 DIMENSIONS = ("ide", "feature", "language", "model", "agent_id", "comment_type")
 
 
+# Integer columns of user child tables that stay Int64: token sums of a heavy CLI user can
+# pass 2**31 in a day.
+USER_INT64_COLUMNS = frozenset(("output_tokens_sum", "prompt_tokens_sum"))
+
+
 def child_columns(parent: str, child: str) -> tuple[tuple[str, str], ...]:
     """Return the typed columns of a child table, without the parent key in front."""
-    extra = USER_CHILD_EXTRA.get(child, ()) if parent == "user" else ()
-    return (*CHILD_COLUMNS[child], *extra)
+    if parent != "user":
+        return CHILD_COLUMNS[child]
+    columns = tuple(
+        (name, INT32 if kind == INT and name not in USER_INT64_COLUMNS else kind) for name, kind in CHILD_COLUMNS[child]
+    )
+    return (*columns, *USER_CHILD_EXTRA.get(child, ()))
 
 
 def parent_key(parent: str) -> tuple[tuple[str, str], ...]:

@@ -12,12 +12,12 @@ import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn, cast
 
 import pandas as pd
 
 from copilot_lib import schema
-from copilot_lib.errors import DataDirError
+from copilot_lib.errors import DataDirError, ReleasedTableError
 from copilot_lib.flatten import Flattener, as_day, as_int, as_text, scope_and_entity
 from copilot_lib.ingest import Chunk, assemble, read_files
 from copilot_lib.reports import Record, RecordKind, report_files
@@ -91,13 +91,49 @@ TEAM_COLUMNS = {
 }
 
 
+class ReleasedFrame:
+    """The placeholder of a released table: any use of it raises ReleasedTableError."""
+
+    def __init__(self, name: str):
+        object.__setattr__(self, "_name", name)
+
+    def _fail(self) -> NoReturn:
+        raise ReleasedTableError(
+            f"table {object.__getattribute__(self, '_name')!r} was released once the dashboard had built "
+            "what its views read from it: build the structure before copilot_lib.views.compact runs, "
+            "or load the tables again for other uses"
+        )
+
+    def __getattr__(self, attribute: str) -> NoReturn:
+        self._fail()
+
+    def __getitem__(self, key: object) -> NoReturn:
+        self._fail()
+
+    def __contains__(self, key: object) -> NoReturn:
+        self._fail()
+
+    def __len__(self) -> NoReturn:
+        self._fail()
+
+    def __iter__(self) -> NoReturn:
+        self._fail()
+
+    def __bool__(self) -> NoReturn:
+        self._fail()
+
+    def __repr__(self) -> str:
+        return f"ReleasedFrame({object.__getattribute__(self, '_name')!r})"
+
+
 @dataclass
 class Tables:
     """The tidy tables built from one set of report files.
 
     ``frames`` maps each table name to its DataFrame; every table exists, empty when the
     files held no such record. ``legacy_records`` contains the records of the retired APIs, which
-    :mod:`copilot_lib.legacy` turns into tables.
+    :mod:`copilot_lib.legacy` turns into tables. ``released`` maps each table that
+    :meth:`release` replaced by a :class:`ReleasedFrame` to its number of rows.
     """
 
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -105,6 +141,7 @@ class Tables:
     records_skipped: int = 0
     legacy_records: list[Record] = field(default_factory=list)
     seat_totals: list[int] = field(default_factory=list)
+    released: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Tables built elsewhere (a store, a test) may pass only some frames: add the rest
@@ -127,6 +164,22 @@ class Tables:
     @property
     def user_daily(self) -> pd.DataFrame:
         return self.frames["user_daily"]
+
+    def has_rows(self, name: str) -> bool:
+        """Return True when table ``name`` exists and has rows, released or not."""
+        if name in self.released:
+            return self.released[name] > 0
+        frame = self.frames.get(name)
+        return frame is not None and not frame.empty
+
+    def release(self, name: str) -> None:
+        """Replace a table's frame by a placeholder that raises on use, to free its memory."""
+        if name in self.released:
+            return
+        rows = len(self.frames[name])
+        self.frames[name] = cast(pd.DataFrame, ReleasedFrame(name))
+        self.released[name] = rows
+        logger.info("released table %s (%d rows)", name, rows)
 
     def has_entity_records(self) -> bool:
         """Return True when the files held organisation or enterprise day records."""

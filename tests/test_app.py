@@ -7,6 +7,7 @@ import threading
 from datetime import date, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from copilot_lib import app, cards, metrics, tabs
@@ -302,3 +303,28 @@ def test_tabs_are_built_when_first_selected():
     dashboard.tab_widget.selected_index = 3
     assert dashboard.tab_widget.children[3].children
     assert dashboard._built[3].result is not None
+
+
+def test_history_tab_after_release(tmp_path: Path) -> None:
+    from history_fixtures import TODAY, FakeSource
+
+    from copilot_lib import history_view
+    from copilot_lib.archive import archive
+    from copilot_lib.history import Entity, History
+    from copilot_lib.history_tables import load_store
+    from copilot_lib.store import LocalStore
+
+    archive(FakeSource(days=20), History(LocalStore(tmp_path)), Entity("org", "acme"), today=TODAY)
+    dashboard = app.Dashboard(app.store_source(str(tmp_path)))
+    assert "user_daily" in dashboard.tables.released
+    index = [view.title for view in dashboard.views].index("History")
+    history = dashboard.views[index]
+    assert isinstance(history, history_view.HistoryView)
+    dashboard.tab_widget.selected_index = index
+
+    full = load_store(str(tmp_path))
+    for grain in metrics.GRAINS:
+        dashboard.grain.value = grain
+        expected = history_view.history_series(full, grain, dashboard.source.days)
+        assert len(expected) > 0, grain
+        pd.testing.assert_frame_equal(history.table.frame, expected, obj=grain)

@@ -9,7 +9,9 @@ from typing import Any
 
 import orjson
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 from history_fixtures import *  # noqa: F403 - the fixtures these tests take as arguments
 from history_fixtures import NEWEST_SETTLED, TODAY, FakeSource, Fault, FaultProxy, new_bucket, store_contents
@@ -19,7 +21,7 @@ from copilot_lib.config import SETTLING_DAYS
 from copilot_lib.errors import AuthenticationError, StoreError
 from copilot_lib.health import is_settling
 from copilot_lib.history import DayOutcome, Entity, History
-from copilot_lib.history_tables import day_status, load_store
+from copilot_lib.history_tables import day_status, load_store, parquet_bytes
 from copilot_lib.store import LocalStore, ObjectStore, S3Store, s3_client
 from copilot_lib.tables import build_tables
 
@@ -131,6 +133,14 @@ def test_load_store_matches_source_tables(store: ObjectStore) -> None:
         )
     assert len(loaded.frames["seats"]) == len(source.data.seats["seats"])
     assert set(loaded.frames["seats"]["day"]) == {pd.Timestamp(TODAY)}
+
+
+def test_int32_counters_stored_as_int64() -> None:
+    frame = build_tables([]).frames["user_daily"]
+    assert frame["loc_added_sum"].dtype == "Int32"
+    schema = pq.read_schema(pa.BufferReader(parquet_bytes(frame)))
+    assert schema.field("loc_added_sum").type == pa.int64()
+    assert schema.field("user_id").type == pa.int64()
 
 
 def test_daily_run_refetches_three_settled_days(store: ObjectStore) -> None:

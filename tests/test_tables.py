@@ -339,3 +339,22 @@ def test_counter_value_types(tmp_path, sent, read):
     assert len(frame) == 1
     value = frame["code_generation_activity_count"].iloc[0]
     assert pd.isna(value) if read is None else value == read, value
+
+
+def test_user_counters_are_int32(tmp_path):
+    record = user("2026-11-01", 7, 3, 5, 2, totals_by_cli={"session_count": 1, "token_usage": {"output_tokens_sum": 9}})
+    tables = load_records(tmp_path, [record, {"day": "2026-11-01", "organization_id": "1", **counters(3, 5, 2)}])
+    assert tables.user_daily["code_generation_activity_count"].dtype == "Int32"
+    assert tables["user_cli"]["session_count"].dtype == "Int32"
+    assert tables["user_cli"]["output_tokens_sum"].dtype == "Int64"
+    assert tables.user_daily["user_id"].dtype == "Int64"
+    assert tables.entity_daily["code_generation_activity_count"].dtype == "Int64"
+
+
+@pytest.mark.parametrize("arrow", [True, False], ids=["arrow", "general"])
+def test_user_counter_beyond_int32(tmp_path, arrow):
+    record = user("2026-11-01", 7, 3, 3_000_000_000)
+    if not arrow:
+        record["team"] = None  # a key the NDJSON fast path leaves to the general path
+    with pytest.raises(ReportFormatError, match="code_generation_activity_count is 3000000000"):
+        load_records(tmp_path, [record])

@@ -559,6 +559,9 @@ def test_fast_generator_matches_table_schema(demo_tables: Tables) -> None:
         missing = set(fast[name].columns) - set(demo_tables[name].columns)
         assert not missing, f"{name}: {missing}"
         assert fast[name]["day"].dtype == demo_tables[name]["day"].dtype
+        for column, dtype in demo_tables[name].dtypes.items():
+            if pd.api.types.is_integer_dtype(dtype) and column in fast[name]:
+                assert fast[name][column].dtype == dtype, f"{name}.{column}"
     for name, view in VIEWS.items():
         assert view(fast, Filters(grain="week")).missing is None, name
 

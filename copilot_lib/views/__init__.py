@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 
 from copilot_lib.tables import Tables
+from copilot_lib.views.compact import compact
 from copilot_lib.views.dimensions import (
     DimensionView,
     ide_versions,
@@ -74,7 +75,8 @@ def warm(tables: Tables) -> None:
 
     Without this the first use of a team filter builds the team join and codes the user
     breakdown tables, which takes seconds at ten thousand users. Call it while the
-    dashboard shows its loading progress.
+    dashboard shows its loading progress, after :func:`compact` when the process only
+    shows the views.
     """
     teams_found = team_options(tables)
     recompute(tables, Filters(teams=tuple(teams_found[:1])))
@@ -104,6 +106,7 @@ __all__ = [
     "ViewResult",
     "alias",
     "alias_logins",
+    "compact",
     "date_bounds",
     "entity_options",
     "features",

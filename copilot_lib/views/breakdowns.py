@@ -96,15 +96,20 @@ def _code(
     found[found] = keys[position[found]] == key[found]
     row = np.where(found & (user >= 0) & (day >= 0), position, -1).astype(np.int32)
     return CodedBreakdown(
-        day=day,
+        day=day.astype(small_int(prepared.days)),
         entity=entity,
-        combo=combo,
+        combo=combo.astype(small_int(len(combos_frame))),
         combos=combos_frame,
         # float32 halves the memory of millions of rows; sums are taken in float64.
         counters={column: array[order].astype(np.float32) for column, array in values.items()},
         row=row,
         day_bounds=np.searchsorted(day, np.arange(prepared.days + 1)),
     )
+
+
+def small_int(count: int) -> type[np.signedinteger]:
+    """Return the smallest integer type for codes in [-1, count), to save memory on millions of rows."""
+    return np.int16 if count < np.iinfo(np.int16).max else np.int32
 
 
 def _pre_summed(coded: CodedBreakdown, prepared: Prepared) -> CodedBreakdown:
@@ -134,14 +139,19 @@ def _pre_summed(coded: CodedBreakdown, prepared: Prepared) -> CodedBreakdown:
 def coded(
     tables: Tables, prepared: Prepared, name: str, dims: tuple[str, ...], counters: tuple[str, ...], summed: bool
 ) -> CodedBreakdown:
-    """Return a breakdown table coded for aggregation, cached per load."""
+    """Return a breakdown table coded for aggregation, cached per load.
+
+    The summed form of a user table is built from its cached per-row form, so once the
+    per-row form exists neither form reads the table again.
+    """
     key = f"breakdown:{name}:{dims}:{counters}:{summed}"
     cached = prepared.cache.get(key)
     if isinstance(cached, CodedBreakdown):
         return cached
-    result = _code(tables, prepared, name, dims, counters)
     if summed:
-        result = _pre_summed(result, prepared)
+        result = _pre_summed(coded(tables, prepared, name, dims, counters, summed=False), prepared)
+    else:
+        result = _code(tables, prepared, name, dims, counters)
     prepared.cache[key] = result
     return result
 
@@ -149,13 +159,12 @@ def coded(
 def source_table(tables: Tables, selection: Selection, kind: str) -> str | None:
     """Return the table to read a breakdown from: the entity one when usable, else the user one."""
     entity_name, user_name = f"entity_{kind}", f"user_{kind}"
-    entity = tables.frames.get(entity_name)
-    if selection.team_rows is None and entity is not None and not entity.empty and selection.from_entity:
+    has_entity = tables.has_rows(entity_name)
+    if selection.team_rows is None and has_entity and selection.from_entity:
         return entity_name
-    users = tables.frames.get(user_name)
-    if users is not None and not users.empty:
+    if tables.has_rows(user_name):
         return user_name
-    if selection.team_rows is None and entity is not None and not entity.empty:
+    if selection.team_rows is None and has_entity:
         return entity_name
     return None
 

@@ -12,6 +12,7 @@ from copilot_lib import metrics
 from copilot_lib.tables import Tables
 from copilot_lib.views.breakdowns import breakdown_days, totals
 from copilot_lib.views.filters import Filters
+from copilot_lib.views.prepared import Prepared
 from copilot_lib.views.pseudonym import alias_logins
 from copilot_lib.views.result import NO_DATA, NO_DATA_IN_RANGE, ViewResult
 from copilot_lib.views.selection import Selection, by_period, resolve
@@ -167,32 +168,58 @@ class VersionRuns:
     combos: pd.DataFrame
 
 
-def _version_runs(tables: Tables, selection: Selection) -> VersionRuns | None:
-    prepared = selection.prepared
-    cached = prepared.cache.get("ide-version-runs")
-    if isinstance(cached, VersionRuns):
-        return cached
-    frame = tables.frames.get("user_by_ide")
+def version_runs(tables: Tables, prepared: Prepared) -> VersionRuns | None:
+    """Return the IDE version runs of the user-IDE rows, built once per load; None without them."""
+    if "ide-version-runs" not in prepared.cache:
+        prepared.cache["ide-version-runs"] = _build_version_runs(tables, prepared)
+    cached = prepared.cache["ide-version-runs"]
+    return cached if isinstance(cached, VersionRuns) else None
+
+
+def _text_combinations(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Number each combination of the columns' text values in order of first appearance.
+
+    A missing value reads as ``unknown``, the same value as the text ``unknown``. The
+    values are coded through categories, so millions of rows need no Python string each.
+    """
+    combined = np.zeros(len(frame), dtype=np.int64)
+    labels = []
+    for column in columns:
+        values = pd.Categorical(frame[column].astype("category"))
+        names = np.append(np.asarray(values.categories.astype("string"), dtype=object), metrics.UNKNOWN)
+        merged, unique = pd.factorize(names)
+        codes = merged[np.where(values.codes < 0, len(names) - 1, values.codes)]
+        combined = combined * len(unique) + codes
+        labels.append(np.asarray(unique, dtype=object))
+    combo, seen = pd.factorize(combined)
+    seen = np.asarray(seen)
+    table = {}
+    for column, names in zip(reversed(columns), reversed(labels), strict=True):
+        table[column] = pd.array(names[seen % len(names)], dtype="str")
+        seen = seen // len(names)
+    return combo, pd.DataFrame({column: table[column] for column in columns})
+
+
+def _build_version_runs(tables: Tables, prepared: Prepared) -> VersionRuns | None:
     columns = ["ide", "ide_version", "plugin", "plugin_version"]
-    if frame is None or frame.empty or not all(column in frame for column in columns):
+    if not tables.has_rows("user_by_ide"):
+        return None
+    frame = tables.frames["user_by_ide"]
+    if not all(column in frame for column in columns):
         return None
     day, entity, user = prepared.codes(frame)
-    combo, combos = pd.MultiIndex.from_frame(frame[columns].astype("string").fillna(metrics.UNKNOWN)).factorize()
+    combo, table = _text_combinations(frame, columns)
     ide_code, _ = pd.factorize(frame["ide"])
     key = (entity.astype(np.int64) * (prepared.user_count + 1) + user + 1) * (int(ide_code.max()) + 1) + ide_code
     order = np.lexsort((day, key))
     key, combo, day, entity = key[order], combo[order], day[order], entity[order]
     start = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]) | (combo[1:] != combo[:-1])])
     end = np.r_[start[1:] - 1, len(key) - 1]
-    table = combos.to_frame(index=False)
-    table.columns = columns
     table["lines_reported"] = [
         lines_reported(str(ide), version, plugin)
         for ide, version, plugin in zip(table["ide"], table["ide_version"], table["plugin_version"], strict=True)
     ]
-    runs = VersionRuns(key[start], combo[start], entity[start], day[start], day[end], table)
-    prepared.cache["ide-version-runs"] = runs
-    return runs
+    return VersionRuns(key[start], combo[start], entity[start], day[start], day[end], table)
 
 
 def ide_versions(tables: Tables, selection: Selection) -> pd.DataFrame:
@@ -202,7 +229,7 @@ def ide_versions(tables: Tables, selection: Selection) -> pd.DataFrame:
     last day do, so a user with a gap in activity across the whole range still counts. The
     weekend control does not apply to versions.
     """
-    runs = _version_runs(tables, selection)
+    runs = version_runs(tables, selection.prepared)
     if runs is None:
         return pd.DataFrame(columns=["ide", "ide_version", "plugin", "plugin_version", "users", "lines_reported"])
     valid = runs.entity >= 0
@@ -217,19 +244,83 @@ def ide_versions(tables: Tables, selection: Selection) -> pd.DataFrame:
     return table.sort_values(["ide", "users"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
+@dataclass
+class ClientRows:
+    """The user-IDE rows that name an IDE version, sorted by day, as codes.
+
+    ``key`` numbers each (user id, IDE) pair and ``client`` each (IDE, IDE version, plugin
+    version) triple, a row of ``clients``. ``old`` marks the clients that report no lines.
+    """
+
+    day: np.ndarray
+    user_id: np.ndarray
+    key: np.ndarray
+    client: np.ndarray
+    clients: pd.DataFrame
+    old: np.ndarray
+
+
+CLIENT_COLUMNS = ["ide", "ide_version", "plugin_version"]
+
+
+def client_rows(tables: Tables, prepared: Prepared) -> ClientRows | None:
+    """Return the user-IDE rows that name a version, built once per load; None without them."""
+    if "ide-client-rows" not in prepared.cache:
+        prepared.cache["ide-client-rows"] = _build_client_rows(tables, prepared)
+    cached = prepared.cache["ide-client-rows"]
+    return cached if isinstance(cached, ClientRows) else None
+
+
+def _combined_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Number each distinct combination of the columns' values, missing values included."""
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(frame[column])
+        combined = combined * (len(uniques) + 1) + codes + 1
+    return pd.factorize(combined)[0]
+
+
+def _build_client_rows(tables: Tables, prepared: Prepared) -> ClientRows | None:
+    if not tables.has_rows("user_by_ide"):
+        return None
+    frame = tables.frames["user_by_ide"]
+    if "plugin_version" not in frame:
+        return None
+    day, _, _ = prepared.codes(frame)
+    known = np.flatnonzero(frame["ide_version"].notna().to_numpy())
+    order = known[np.argsort(day[known], kind="stable")]
+    rows = frame.iloc[order]
+    client = pd.factorize(_combined_codes(rows, CLIENT_COLUMNS))[0]
+    clients = rows[CLIENT_COLUMNS].iloc[np.unique(client, return_index=True)[1]].reset_index(drop=True)
+    flags = [
+        lines_reported(str(ide), version, plugin)
+        for ide, version, plugin in zip(clients["ide"], clients["ide_version"], clients["plugin_version"], strict=True)
+    ]
+    return ClientRows(
+        day=day[order],
+        user_id=pd.array(rows["user_id"], dtype="Int64"),
+        key=_combined_codes(rows, ["user_id", "ide"]),
+        client=client.astype(np.int32),
+        clients=clients,
+        old=np.array([flag == "none" for flag in flags], dtype=bool),
+    )
+
+
 def old_client_users(tables: Tables, filters: Filters) -> pd.DataFrame:
     """List users whose last IDE client in the range reports no lines of code, for follow-up."""
     selection = resolve(tables, filters)
-    frame = tables.frames.get("user_by_ide")
-    if frame is None or "plugin_version" not in frame:
+    rows = client_rows(tables, selection.prepared)
+    if rows is None:
         return pd.DataFrame(columns=["user_id", "user_login", "ide", "ide_version", "plugin_version"])
-    rows = metrics.window(frame, selection.since, selection.until).dropna(subset=["ide_version"])
-    latest = rows.sort_values("day", kind="stable").drop_duplicates(["user_id", "ide"], keep="last")
-    flags = [
-        lines_reported(str(ide), version, plugin)
-        for ide, version, plugin in zip(latest["ide"], latest["ide_version"], latest["plugin_version"], strict=True)
-    ]
-    old = latest.loc[[flag == "none" for flag in flags], ["user_id", "ide", "ide_version", "plugin_version"]]
+    prepared = selection.prepared
+    bounds = [prepared.day_code(selection.since), prepared.day_code(selection.until) + 1]
+    start, stop = np.searchsorted(rows.day, bounds)
+    # The last row of each (user, IDE) pair in the window: the first one of the reversed rows.
+    keys = rows.key[start:stop]
+    last = np.sort(len(keys) - 1 - np.unique(keys[::-1], return_index=True)[1]) + start
+    latest = last[rows.old[rows.client[last]]]
+    old = rows.clients.iloc[rows.client[latest]].reset_index(drop=True)
+    old.insert(0, "user_id", rows.user_id[latest])
     logins = pd.Series(selection.prepared.logins, index=selection.prepared.user_ids)
     old.insert(1, "user_login", old["user_id"].map(logins))
     if filters.pseudonymise:

@@ -124,10 +124,24 @@ def _unattributed_users(prepared: Prepared, attributed: np.ndarray) -> dict[str,
     return grids
 
 
+def _team_names(frame: pd.DataFrame) -> pd.Categorical:
+    """Return each row's team slug, or its team id where the slug is missing, as sorted categories.
+
+    Categories keep millions of membership rows as small integer codes, where strings
+    would take a Python object each.
+    """
+    names = pd.Categorical(frame["slug"].astype("category"))
+    missing = pd.isna(names)
+    if missing.any():
+        ids = frame["team_id"].astype("string")[missing]
+        names = names.add_categories(sorted(set(ids) - set(names.categories)))
+        names[missing] = ids.to_numpy()
+    return names.reorder_categories(sorted(names.categories))
+
+
 def _build(frame: pd.DataFrame, prepared: Prepared) -> TeamRows:
     day, entity, user = prepared.codes(frame)
-    slug = frame["slug"].astype("string").fillna(frame["team_id"].astype("string"))
-    team, slugs = pd.factorize(slug, sort=True)
+    team, slugs = pd.factorize(_team_names(frame), sort=True)
     team = team.astype(np.int32)
     ids = frame.groupby(team)["team_id"].first().astype("string").tolist()
     member, _ = pd.factorize(frame["user_id"])
@@ -167,10 +181,9 @@ def team_rows(tables: Tables, prepared: Prepared) -> TeamRows | None:
     cached = prepared.cache.get(USER_TEAMS)
     if isinstance(cached, TeamRows):
         return cached
-    frame = tables.frames.get(USER_TEAMS)
-    if frame is None or frame.empty or prepared.days == 0:
+    if prepared.days == 0 or not tables.has_rows(USER_TEAMS):
         return None
-    rows = _build(frame, prepared)
+    rows = _build(tables.frames[USER_TEAMS], prepared)
     prepared.cache[USER_TEAMS] = rows
     return rows
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from copilot_lib import metrics
 from copilot_lib.tables import Tables
-from copilot_lib.views.breakdowns import CodedBreakdown, coded
+from copilot_lib.views.breakdowns import CodedBreakdown, coded, small_int
 from copilot_lib.views.dimensions import ALL_COUNTERS, CODE_COUNTERS
 from copilot_lib.views.filters import Filters
 from copilot_lib.views.prepared import Prepared, UserRows
@@ -60,7 +60,7 @@ class TopIndex:
     all_matched: bool
 
 
-def _top_index(
+def top_index(
     tables: Tables,
     prepared: Prepared,
     table: str,
@@ -69,11 +69,12 @@ def _top_index(
     dimension: str,
     counter: str,
 ) -> TopIndex | None:
+    """Return the ranking arrays of one user breakdown, built once per load; None without it."""
     key = f"top:{table}:{dimension}:{counter}"
     cached = prepared.cache.get(key)
     if isinstance(cached, TopIndex):
         return cached
-    if table not in tables or tables[table].empty:
+    if not tables.has_rows(table):
         return None
     rows = coded(tables, prepared, table, dims, counters, summed=False)
     if rows.row is None or counter not in rows.counters:
@@ -84,7 +85,7 @@ def _top_index(
         row=rows.row,
         day_window=rows,
         user=user,
-        value=value_of_combo[rows.combo].astype(np.int32),
+        value=value_of_combo[rows.combo].astype(small_int(len(values))),
         # A tiny weight per row makes a value used without the counter still count.
         weight=(np.nan_to_num(rows.counters[counter]) + 1e-6).astype(np.float32),
         values=np.asarray(values, dtype=object),
@@ -119,17 +120,22 @@ class UserSums:
         self.phase_code = np.where(newer, other.phase_code, self.phase_code)
 
 
-def _phase_codes(tables: Tables, prepared: Prepared) -> tuple[np.ndarray, np.ndarray] | None:
-    """Return the adoption phase code of each user-day row (-1 when none) and the phase names."""
-    column = tables.user_daily.get("ai_adoption_phase") if "user_daily" in tables else None
-    if column is None:
-        return None
-    cached = prepared.cache.get("ai_adoption_phase")
-    if not isinstance(cached, tuple):
-        codes, names = pd.factorize(column, use_na_sentinel=True)
-        cached = (codes[prepared.users.position], np.asarray(names, dtype=object))
-        prepared.cache["ai_adoption_phase"] = cached
-    return cached
+def phase_codes(tables: Tables, prepared: Prepared) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return the adoption phase code of each user-day row (-1 when none) and the phase names.
+
+    None when the user-day table has no phase column. The result, None included, is cached
+    per load.
+    """
+    if "ai_adoption_phase" not in prepared.cache:
+        column = tables.user_daily.get("ai_adoption_phase")
+        phases = None
+        if column is not None:
+            codes, names = pd.factorize(column, use_na_sentinel=True)
+            # GitHub names a handful of phases, so 16-bit codes are plenty.
+            phases = (codes[prepared.users.position].astype(np.int16), np.asarray(names, dtype=object))
+        prepared.cache["ai_adoption_phase"] = phases
+    cached = prepared.cache["ai_adoption_phase"]
+    return cached if isinstance(cached, tuple) else None
 
 
 def _row_columns(
@@ -154,7 +160,7 @@ def _latest_phase(
     """Return the day and phase code of the latest row with a phase, per group (-1 when none)."""
     day = np.full(size, -1, dtype=np.int64)
     code = np.full(size, -1, dtype=np.int64)
-    phases = _phase_codes(tables, prepared)
+    phases = phase_codes(tables, prepared)
     if phases is None:
         return day, code
     chosen = phases[0][positions]
@@ -189,7 +195,7 @@ def _row_sums(tables: Tables, selection: Selection, first: int, last: int) -> Us
     user = users.user[positions]
     top = {}
     for column, (table, dims, counters, dimension, counter) in TOP_COLUMNS.items():
-        index = _top_index(tables, prepared, table, dims, counters, dimension, counter)
+        index = top_index(tables, prepared, table, dims, counters, dimension, counter)
         if index is not None:
             top[column] = _top_grid(index, selection, selected, first, last)
     phase_day, phase_code = _latest_phase(tables, prepared, positions, user, count)
@@ -244,7 +250,7 @@ def _user_blocks(tables: Tables, prepared: Prepared) -> UserBlocks:
     columns = {name: values.reshape(parts, count) for name, values in _row_columns(users, known, groups, size).items()}
     top = {}
     for column, (table, dims, counters, dimension, counter) in TOP_COLUMNS.items():
-        index = _top_index(tables, prepared, table, dims, counters, dimension, counter)
+        index = top_index(tables, prepared, table, dims, counters, dimension, counter)
         if index is None:
             continue
         width = max(len(index.values), 1)
@@ -315,7 +321,7 @@ def _table(tables: Tables, selection: Selection) -> pd.DataFrame:
     frame["agent_days"] = sums.columns["agent_days"].round().astype(np.int64)
     frame["cli_days"] = sums.columns["cli_days"].round().astype(np.int64)
     frame["ai_credits_used"] = sums.columns["ai_credits_used"]
-    phases = _phase_codes(tables, prepared)
+    phases = phase_codes(tables, prepared)
     names = np.full(prepared.user_count, None, dtype=object)
     if phases is not None:
         found = sums.phase_code >= 0
@@ -334,7 +340,7 @@ def _top_names(
 ) -> np.ndarray:
     """Return each user's value with the largest summed counter, None for users without one."""
     table, dims, counters, dimension, counter = spec
-    index = _top_index(tables, prepared, table, dims, counters, dimension, counter)
+    index = top_index(tables, prepared, table, dims, counters, dimension, counter)
     names = np.full(prepared.user_count, None, dtype=object)
     if index is None:
         return names

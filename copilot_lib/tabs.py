@@ -168,9 +168,7 @@ CODE_BARS = ((metrics.GENERATIONS, "Code generations"), (metrics.ACCEPTANCES, "C
 
 
 def bars(dimension: str, title: str, columns: Sequence[tuple[str, str]] = COUNTER_BARS) -> Figure:
-    return lambda frame, selection: charts.breakdown_figure(
-        frame, dimension, title, selection.colors, bars=columns
-    )
+    return lambda frame, selection: charts.breakdown_figure(frame, dimension, title, selection.colors, bars=columns)
 
 
 def lines(x: str, columns: Sequence[tuple[str, str]], title: str, y_title: str) -> Figure:
@@ -540,12 +538,15 @@ class SeatsView(ResultView):
             [TableSpec("seats", "Seats, idle first", _attr("table"))],
         )
         style = {"description_width": "initial"}
+        # Sized to their labels; the default width left the price input about 10 px wide.
+        layout = {"width": "auto", "margin": "0 2em 0.5em 0"}
         self.threshold = widgets.BoundedIntText(
             value=DEFAULT_SEAT_THRESHOLD_DAYS,
             min=1,
             max=365,
             description="Active within (days)",
             style=style,
+            layout=widgets.Layout(**layout),
         )
         self.threshold.add_class("copilot-seat-threshold")
         self.price = widgets.BoundedFloatText(
@@ -554,10 +555,14 @@ class SeatsView(ResultView):
             max=1000.0,
             description="Price per seat and month (USD, 0: plan list price)",
             style=style,
+            layout=widgets.Layout(**layout),
         )
         self.price.add_class("copilot-seat-price")
         self.search = widgets.Text(
-            description="Search seats", placeholder="login, editor, team or plan", style=style
+            description="Search seats",
+            placeholder="login, editor, team or plan",
+            style=style,
+            layout=widgets.Layout(**layout),
         )
         self.search.add_class("copilot-seat-search")
         self.summary = widgets.HTML()

@@ -106,9 +106,7 @@ def wait_until_listening(port: int, process: subprocess.Popen[bytes], log: Path)
                 return
         except OSError:
             time.sleep(0.3)
-    pytest.fail(
-        f"Voilà did not listen on port {port} within {START_TIMEOUT_S} s:\n{log.read_text()}"
-    )
+    pytest.fail(f"Voilà did not listen on port {port} within {START_TIMEOUT_S} s:\n{log.read_text()}")
 
 
 def stop_process_tree(process: subprocess.Popen[bytes]) -> None:
@@ -353,6 +351,15 @@ def test_seat_threshold_changes_idle_count(demo_page: Page) -> None:
     demo_page.get_by_role("tab", name="Seats").click()
     demo_page.locator('.copilot-seat-summary [data-seat="idle"]').wait_for(timeout=UPDATE_TIMEOUT_MS)
     idle = seat_count(demo_page, "idle")
+    # Each seat control's input is wide enough to type in, and no label runs into the next.
+    names = ("threshold", "price", "search")
+    boxes = [demo_page.locator(f".copilot-seat-{name}").bounding_box() for name in names]
+    inputs = [demo_page.locator(f".copilot-seat-{name} input").bounding_box() for name in names]
+    assert all(box is not None and box["width"] >= 40 for box in inputs), inputs
+    for left, right in zip(boxes, boxes[1:], strict=False):
+        assert left is not None and right is not None
+        same_row = abs(left["y"] - right["y"]) < left["height"]
+        assert not same_row or left["x"] + left["width"] <= right["x"], (left, right)
 
     field = demo_page.get_by_label("Active within (days)")
     field.fill("1")
@@ -458,9 +465,7 @@ def serious_violations(page: Page) -> list[str]:
     for violation in results["violations"]:
         if violation["impact"] in ("serious", "critical"):
             targets = [node["target"] for node in violation["nodes"][:5]]
-            found.append(
-                f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}"
-            )
+            found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
     return found
 
 

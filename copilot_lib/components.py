@@ -14,6 +14,7 @@ import json
 import re
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -60,6 +61,25 @@ def csv_link(frame: pd.DataFrame, name: str) -> str:
     )
 
 
+def cell_text(value: object, identifier: bool = False) -> str:
+    """Return a table cell's text: whole numbers without decimals, n/a for missing values.
+
+    Identifiers keep their digits without thousands separators.
+    """
+    if value is None or (not isinstance(value, str | list | tuple | dict) and bool(pd.isna(value))):
+        return "n/a"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        value = int(value)
+    if isinstance(value, int | np.integer):
+        return str(value) if identifier else f"{value:,}"
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return f"{number:,.1f}" if abs(number) >= 10 else f"{number:.3g}"
+    return str(value)
+
+
 def table_html(frame: pd.DataFrame, caption: str, rows: int = TABLE_ROWS) -> str:
     """Render the first ``rows`` rows of ``frame`` as an HTML table with a caption."""
     shown = frame.head(rows)
@@ -69,9 +89,10 @@ def table_html(frame: pd.DataFrame, caption: str, rows: int = TABLE_ROWS) -> str
             formatted[column] = formatted[column].dt.strftime("%Y-%m-%d")
         elif column.endswith("rate") or column.endswith("share"):
             formatted[column] = formatted[column].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1%}")
-    body = formatted.to_html(
-        index=False, na_rep="n/a", border=0, classes="copilot-table-grid", escape=True
-    )
+        else:
+            identifier = column == "id" or column.endswith("_id")
+            formatted[column] = formatted[column].astype(object).map(lambda v, i=identifier: cell_text(v, i))
+    body = formatted.to_html(index=False, na_rep="n/a", border=0, classes="copilot-table-grid", escape=True)
     more = f" (first {rows} of {len(frame)} rows; the CSV has all)" if len(frame) > rows else ""
     opening = f'<table class="copilot-table-grid"><caption>{html.escape(caption)}{more}</caption>'
     return re.sub(r"<table[^>]*>", lambda _match: opening, body, count=1)

@@ -8,6 +8,7 @@ import json
 
 import pandas as pd
 import plotly.graph_objects as go
+import pytest
 
 from copilot_lib import components
 
@@ -64,3 +65,32 @@ def test_table_toggle_shows_table() -> None:
 
     assert panel.table.html.layout.display is None
     assert panel.toggle.description == "Hide table"
+
+
+@pytest.mark.parametrize(
+    ("value", "identifier", "text"),
+    [
+        (None, False, "n/a"),
+        (float("nan"), False, "n/a"),
+        (pd.NA, False, "n/a"),
+        (17.0, False, "17"),
+        (1234567.0, False, "1,234,567"),
+        (1234567, True, "1234567"),
+        (0.7407, False, "0.741"),
+        (12.345, False, "12.3"),
+        (True, False, "yes"),
+        ("copilot_cli", False, "copilot_cli"),
+    ],
+)
+def test_cell_text(value: object, identifier: bool, text: str) -> None:
+    assert components.cell_text(value, identifier) == text
+
+
+def test_table_mixed_column_has_no_python_none() -> None:
+    frame = pd.DataFrame({"kpi": ["Interactions", "Acceptance"], "value": [519.0, None], "user_id": [1234567, 2]})
+
+    rendered = components.table_html(frame, "KPIs")
+
+    assert "None" not in rendered
+    assert "<td>519</td>" in rendered
+    assert "<td>1234567</td>" in rendered

@@ -113,7 +113,7 @@ class Table:
         """Replace the table's rows with ``frame``."""
         self.frame = frame
         if frame.empty:
-            self.html.value = f"<p>{html.escape(self.caption)}: no rows in this range.</p>"
+            self.html.value = f"<p>{html.escape(self.caption)}: no rows for the current controls.</p>"
             return
         self.html.value = f"{csv_link(frame, self.name)}{table_html(frame, self.caption)}"
 

@@ -42,7 +42,7 @@ def test_table_says_when_empty() -> None:
 
     table.show(pd.DataFrame())
 
-    assert "no rows in this range" in table.html.value
+    assert "no rows for the current controls" in table.html.value
 
 
 def test_chart_output_is_json_without_nan() -> None:

@@ -741,3 +741,14 @@ def test_date_bounds_cover_report_days_only(demo_tables: Tables) -> None:
     frames["legacy_metrics_daily"] = pd.DataFrame({"day": [pd.Timestamp("2024-03-18")], "total_active_users": [3]})
 
     assert date_bounds(Tables(frames=frames)) == (first, last)
+
+
+def test_pull_requests_absent_says_so(demo_tables: Tables) -> None:
+    frames = dict(demo_tables.frames)
+    for name in ("entity_pull_requests", "repo_daily", "repo_pr_by_comment_type"):
+        frames[name] = frames[name].iloc[0:0]
+
+    result = pull_requests(Tables(frames=frames), Filters())
+
+    assert result.missing is not None
+    assert "widen" not in result.missing

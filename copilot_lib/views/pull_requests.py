@@ -69,7 +69,8 @@ def pull_requests(tables: Tables, filters: Filters) -> PullRequestsView:
     counts = breakdown_days(tables, selection, "pull_requests", (), (*PULL_REQUEST_COUNTS, *PULL_REQUEST_MEDIANS))
     by_repository, repository_daily = _repositories(tables, selection)
     if (counts is None or counts.empty) and by_repository.empty:
-        if counts is None and "repo_daily" not in tables:
+        repositories = tables.frames.get("repo_daily")
+        if counts is None and (repositories is None or repositories.empty):
             return PullRequestsView(missing=NO_PULL_REQUESTS)
         return PullRequestsView(missing=NO_DATA_IN_RANGE.format(since=selection.since, until=selection.until))
     result = PullRequestsView(by_repository=by_repository, repository_daily=repository_daily, notes=[MEDIANS_NOTE])

@@ -6,13 +6,19 @@ not to 127.0.0.1 blocked) and reports the seconds from navigation to the first d
 trace and to every chart of the first view drawn.
 
     .venv/bin/python bench/bench_dashboard.py [--loads 8] [--data-dir DIR]
+    .venv/bin/python bench/bench_dashboard.py --profile     # where one load's time goes
 
-Without --data-dir the page shows the generated demo data (60 users, 90 days).
+Without --data-dir the page shows the generated demo data (60 users, 90 days). With
+--profile it loads the page once with a preheated kernel, records Chromium's CPU profile
+of the page until the first chart is drawn, and prints when each step happened (HTML,
+kernel connection, widget state, first widget, first chart) and what the page's main
+thread spent its time on.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import signal
 import socket
@@ -52,9 +58,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_voila(
-    preheat: bool, data_dir: str | None, home: Path
-) -> tuple[subprocess.Popen[bytes], int]:
+def start_voila(preheat: bool, data_dir: str | None, home: Path) -> tuple[subprocess.Popen[bytes], int]:
     env = serve.voila_environment()
     env.pop("COPILOT_DATA_DIR", None)
     if data_dir:
@@ -64,9 +68,7 @@ def start_voila(
     port = free_port()
     command = serve.voila_command(serve.notebook_path(), port=port, preheat=preheat)
     log = (home / "voila.log").open("wb")
-    process = subprocess.Popen(
-        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
@@ -86,19 +88,13 @@ def measure(port: int, loads: int) -> list[tuple[float, float] | None]:
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             context.route(
                 "**/*",
-                lambda route: (
-                    route.continue_()
-                    if route.request.url.startswith("http://127.0.0.1")
-                    else route.abort()
-                ),
+                lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1") else route.abort(),
             )
             page = context.new_page()
             start = time.monotonic()
             page.goto(f"http://127.0.0.1:{port}/", wait_until="commit")
             try:
-                page.wait_for_selector(
-                    ".copilot-chart .trace path", state="attached", timeout=60_000
-                )
+                page.wait_for_selector(".copilot-chart .trace path", state="attached", timeout=60_000)
                 first = time.monotonic() - start
                 page.wait_for_function(TRACES_DRAWN, arg=list(CHARTS), timeout=60_000)
                 results.append((first, time.monotonic() - start))
@@ -109,6 +105,75 @@ def measure(port: int, loads: int) -> list[tuple[float, float] | None]:
             time.sleep(POOL_FILL_S)
         browser.close()
     return results
+
+
+# Groups of the page's JavaScript, by the URL of the script a profile sample is in.
+SCRIPT_GROUPS = (
+    ("jupyterlab-plotly", "Plotly (plotly.js in the jupyterlab-plotly extension)"),
+    ("jupyterlab-manager", "ipywidgets manager"),
+    ("widgets-manager8", "Voilà widgets manager"),
+    ("/voila/", "Voilà and JupyterLab"),
+)
+
+
+def profile(port: int) -> None:
+    """Load the page once and print its timeline and where its main thread spent time."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Profiler.enable")
+        cdp.send("Profiler.setSamplingInterval", {"interval": 500})
+        events: dict[str, float] = {}
+        start = time.monotonic()
+
+        def mark(name: str) -> None:
+            events.setdefault(name, time.monotonic() - start)
+
+        def on_socket(socket: object) -> None:
+            mark("kernel connection opened")
+            socket.on(  # type: ignore[attr-defined]
+                "framereceived",
+                lambda payload: (
+                    mark("widget state received")
+                    if "update_states"
+                    in (payload if isinstance(payload, str) else payload[:4000].decode("utf-8", "replace"))
+                    else None
+                ),
+            )
+
+        page.on("websocket", on_socket)
+        page.on("response", lambda response: mark("HTML received") if response.url.endswith(f":{port}/") else None)
+        cdp.send("Profiler.start")
+        start = time.monotonic()
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="commit")
+        page.wait_for_selector(".jupyter-widgets", state="attached", timeout=60_000)
+        mark("first widget drawn")
+        page.wait_for_selector(".copilot-chart .trace path", state="attached", timeout=60_000)
+        mark("first chart drawn")
+        result = cdp.send("Profiler.stop")["profile"]
+        browser.close()
+    print("timeline (s after navigation):")
+    for name, at in sorted(events.items(), key=lambda item: item[1]):
+        print(f"  {at:6.2f}  {name}")
+    nodes = {node["id"]: node["callFrame"] for node in result["nodes"]}
+    spent: collections.Counter[str] = collections.Counter()
+    for sample, delta in zip(result["samples"], result["timeDeltas"], strict=True):
+        frame = nodes[sample]
+        url, function = frame["url"], frame["functionName"]
+        group = next((label for key, label in SCRIPT_GROUPS if key in url), None)
+        if group is None:
+            group = {
+                "(idle)": "idle (waiting for the network or the kernel)",
+                "(garbage collector)": "garbage collector",
+            }
+            group = group.get(function, "parsing, compiling, layout and other browser work")
+        spent[group] += delta
+    total = sum(spent.values())
+    print(f"main thread until the first chart, {total / 1e6:.2f} s:")
+    for group, micros in spent.most_common():
+        print(f"  {micros / 1e6:6.2f} s  {100 * micros / total:4.0f}%  {group}")
 
 
 def report(label: str, results: list[tuple[float, float] | None]) -> None:
@@ -129,10 +194,18 @@ def spread(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=8, help="page loads per mode (default 8)")
-    parser.add_argument(
-        "--data-dir", default=None, help="folder of report files (default: demo data)"
-    )
+    parser.add_argument("--data-dir", default=None, help="folder of report files (default: demo data)")
+    parser.add_argument("--profile", action="store_true", help="profile one preheated load instead of timing loads")
     args = parser.parse_args()
+    if args.profile:
+        with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder:
+            process, port = start_voila(True, args.data_dir, Path(folder))
+            try:
+                profile(port)
+            finally:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+        return
     for label, preheat in (("preheated kernel", True), ("cold kernel", False)):
         with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder:
             process, port = start_voila(preheat, args.data_dir, Path(folder))

@@ -35,6 +35,10 @@ class DataDirError(CopilotDashboardError):
     """A data folder is missing, unreadable or contains no report files."""
 
 
+class ExportError(CopilotDashboardError):
+    """The export folder cannot be created or written."""
+
+
 class GitHubError(CopilotDashboardError):
     """GitHub answered with an error status, or could not be reached."""
 

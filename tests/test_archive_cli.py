@@ -412,3 +412,19 @@ def test_future_days_are_rejected(arguments: list[str], tmp_path: Path, capsys: 
     assert code == 1
     assert f"{future} is in the future" in err
     assert not store.exists()
+
+
+@pytest.mark.parametrize("command", ["archive", "backfill"])
+def test_invalid_api_url_is_one_line(
+    command: str, github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since, until = _range()
+    arguments = [command, "--since", since, "--store", str(tmp_path / "store"), "--api-url", "not-a-url"]
+
+    code = main([*arguments, "--until", until] if command == "backfill" else arguments)
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"copilot-dashboard {command}: invalid GitHub API URL 'not-a-url' (from --api-url)" in err
+    assert "Traceback" not in err
+    assert github_env.calls() == []

@@ -183,6 +183,21 @@ def test_fetch_into_uncreatable_folder_fails_cleanly(
     assert "Traceback" not in captured.err
 
 
+def test_fetch_invalid_api_url_is_one_line(
+    app_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(config.ENV_API_URL, "ftp://x")
+
+    status = _fetch(tmp_path / "out")
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err == (
+        "copilot-dashboard fetch: invalid GitHub API URL 'ftp://x' (from GITHUB_API_URL): use an http:// or "
+        "https:// URL with a host, such as https://api.github.com\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -130,9 +130,13 @@ def _print_summary(summary: ArchiveSummary) -> None:
 
 def _finish(summary: ArchiveSummary | None, error: ArchiveFailedError | None) -> int:
     if error is not None:
+        stopped_by = error.summary.stopped_by
         _print_summary(error.summary)
         for item, reason in sorted(error.summary.failed.items()):
-            sys.stderr.write(f"failed {item}: {reason}\n")
+            if reason != stopped_by:
+                sys.stderr.write(f"failed {item}: {reason}\n")
+        if stopped_by:
+            sys.stderr.write(f"stopped: {stopped_by}\n")
         return 1
     assert summary is not None
     _print_summary(summary)

@@ -62,6 +62,10 @@ class GitHubError(CopilotDashboardError):
         self.request_id = request_id
 
 
+class GitHubUnreachableError(GitHubError):
+    """No connection to GitHub could be made, even after the client's retries."""
+
+
 class AuthenticationError(GitHubError):
     """GitHub rejected the credentials (HTTP 401), or the credentials are unusable."""
 

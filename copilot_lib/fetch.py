@@ -40,6 +40,7 @@ from copilot_lib.errors import (
     ConfigError,
     DayOutOfRangeError,
     GitHubError,
+    GitHubUnreachableError,
     RateLimitError,
 )
 from copilot_lib.github import (
@@ -64,7 +65,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 28
 # Errors after which every further call would fail the same way, so the run stops.
-FATAL_ERRORS = (AuthenticationError, AccountNotFoundError, RateLimitError)
+FATAL_ERRORS = (AuthenticationError, AccountNotFoundError, GitHubUnreachableError, RateLimitError)
 
 
 @dataclass(frozen=True)
@@ -152,9 +153,9 @@ def fetch_to_folder(
 ) -> FetchSummary:
     """Run ``tasks`` in order, writing each result to ``folder``; return what happened.
 
-    A task that fails is recorded and the run goes on, except after an authentication or
-    rate-limit error, which would fail every later task too: then the rest is recorded as
-    missing. ``on_progress(done, total, name)`` is called after each task.
+    A task that fails is recorded and the run goes on, except after an authentication,
+    not-found account, connection or rate-limit error, which would fail every later task too:
+    then the rest is recorded as missing. ``on_progress(done, total, name)`` is called after each task.
     """
     summary = FetchSummary(Path(folder))
     try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +21,7 @@ import pytest
 from history_fixtures import *  # noqa: F403 - the fixtures these tests take as arguments
 from history_fixtures import FaultProxy, store_contents
 
+from copilot_lib import archive, github
 from copilot_lib.cli import main
 from copilot_lib.config import SETTLING_DAYS
 from copilot_lib.fake_github import FakeGitHub, Fault
@@ -33,6 +36,7 @@ from copilot_lib.fake_github.samples import (
 from copilot_lib.fake_github.server import env_for_app
 from copilot_lib.history import Entity, History
 from copilot_lib.history_tables import load_store
+from copilot_lib.http import RetryPolicy
 from copilot_lib.store import LocalStore, ObjectStore, S3Store
 
 ORG_ID = 4455667
@@ -428,3 +432,34 @@ def test_invalid_api_url_is_one_line(
     assert f"copilot-dashboard {command}: invalid GitHub API URL 'not-a-url' (from --api-url)" in err
     assert "Traceback" not in err
     assert github_env.calls() == []
+
+
+def _closed_port() -> int:
+    """Return a loopback port that nothing listens on, so connections to it are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", ["archive", "backfill"])
+def test_unreachable_github_stops_the_run(
+    command: str,
+    github_env: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    delays: list[float] = []
+    monkeypatch.setattr(archive, "connect", functools.partial(github.connect, sleep=delays.append))
+    api_url = f"http://127.0.0.1:{_closed_port()}"
+    since, until = _range()
+    arguments = [command, "--since", since, "--store", str(tmp_path / "store"), "--api-url", api_url]
+
+    code = main([*arguments, "--until", until] if command == "backfill" else arguments)
+
+    err_lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith(("failed", "stopped"))]
+    assert code == 1
+    assert len(err_lines) == 1
+    assert err_lines[0].startswith(f"stopped: cannot connect to {api_url}: GET {api_url}/orgs/acme/installation")
+    # One request's retries, not one set per day.
+    assert len(delays) == RetryPolicy().max_retries

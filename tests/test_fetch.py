@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import socket
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from copilot_lib.errors import GitHubError
 from copilot_lib.fake_github import FakeAccount, FakeClock, FakeGitHub, Fault, NotReady
 from copilot_lib.fake_github.samples import make_org_day, make_user_days
 from copilot_lib.fetch import fetch_latest
+from copilot_lib.http import RetryPolicy
 from copilot_lib.reports import RecordKind, read_folder
 
 pytest_plugins = ["fixtures_github"]
@@ -181,6 +183,26 @@ def test_fetch_into_uncreatable_folder_fails_cleanly(
     assert status == 1
     assert "/dev/null/out" in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_fetch_unreachable_github_stops(
+    app_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    delays: list[float] = []
+    monkeypatch.setattr(fetch, "connect", functools.partial(github.connect, sleep=delays.append))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv(config.ENV_API_URL, f"http://127.0.0.1:{port}")
+
+    status = _fetch(tmp_path / "out")
+
+    captured = capsys.readouterr()
+    assert status == 1
+    assert len(captured.err.strip().splitlines()) == 1
+    assert f"cannot connect to http://127.0.0.1:{port}" in captured.err
+    assert "stopped after the first error" in captured.out
+    assert len(delays) == RetryPolicy().max_retries
 
 
 def test_fetch_invalid_api_url_is_one_line(

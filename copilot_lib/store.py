@@ -373,6 +373,12 @@ def open_store(location: str | os.PathLike[str] | None = None, *, endpoint_url: 
         if not bucket:
             raise StoreError(f"invalid store {chosen!r}: write s3://BUCKET or s3://BUCKET/PREFIX")
         return S3Store(bucket, prefix, endpoint_url=endpoint_url)
+    if chosen.lower().startswith("s3:"):
+        # A mistyped S3 URL such as s3:/bucket is a valid relative folder name, so it would
+        # silently become a local store.
+        raise StoreError(
+            f"invalid store {chosen!r}: write s3://BUCKET or s3://BUCKET/PREFIX, or ./{chosen} for a local folder"
+        )
     if "://" in chosen:
         raise StoreError(f"unsupported store {chosen!r}: use a local folder or s3://BUCKET/PREFIX")
     return LocalStore(chosen)

@@ -463,3 +463,19 @@ def test_unreachable_github_stops_the_run(
     assert err_lines[0].startswith(f"stopped: cannot connect to {api_url}: GET {api_url}/orgs/acme/installation")
     # One request's retries, not one set per day.
     assert len(delays) == RetryPolicy().max_retries
+
+
+def test_backfill_rejects_mistyped_s3_store(
+    github_env: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    since, until = _range()
+
+    code = main(["backfill", "--since", since, "--until", until, "--store", "s3:/bucket", "--no-progress"])
+
+    assert code == 1
+    assert "invalid store 's3:/bucket': write s3://BUCKET or s3://BUCKET/PREFIX" in capsys.readouterr().err
+    assert list(work.iterdir()) == []
+    assert github_env.calls() == []

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot_lib import config
-from copilot_lib.errors import ConfigError
+from copilot_lib.errors import ConfigError, DayOutOfRangeError
 
 if TYPE_CHECKING:
     from copilot_lib.archive import ArchiveFailedError, ArchiveSummary
@@ -170,6 +170,7 @@ def run_backfill(args: argparse.Namespace) -> int:
         raise ConfigError(f"--since {args.since} is after --until {args.until}: swap them")
     _reject_future("--since", args.since)
     _reject_future("--until", args.until)
+    _reject_before_first_day(args)
     store = open_store(args.store, endpoint_url=args.endpoint_url)
     bar = tqdm(unit="day", desc="backfill", disable=args.no_progress, file=sys.stderr)
 
@@ -215,6 +216,28 @@ def _reject_future(option: str, day: date | None) -> None:
     if day is not None and day > yesterday:
         raise ConfigError(
             f"{option} {day} is in the future: GitHub's newest report day is yesterday, UTC ({yesterday})"
+        )
+
+
+def _reject_before_first_day(args: argparse.Namespace) -> None:
+    """Raise DayOutOfRangeError when --since is before GitHub's first report day or the range is too old.
+
+    GitHub serves no report before its first report day, nor more than one year back.
+    """
+    from copilot_lib.archive import FIRST_REPORT_DAY, HISTORY_WINDOW
+
+    kind, name = _entity(args)
+    first_day = FIRST_REPORT_DAY[kind]
+    if args.since < first_day:
+        raise DayOutOfRangeError(
+            f"--since {args.since} is before {first_day}, the first day GitHub has usage metrics "
+            f"reports for {kind} {name}: start on that day or later"
+        )
+    oldest = datetime.now(UTC).date() - HISTORY_WINDOW
+    if args.until is not None and args.until < oldest:
+        raise DayOutOfRangeError(
+            f"--until {args.until} is before {oldest}, the oldest day GitHub still serves reports for "
+            f"(it keeps {HISTORY_WINDOW.days} days): choose a range that ends on that day or later"
         )
 
 

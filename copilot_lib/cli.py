@@ -19,7 +19,13 @@ import orjson
 
 from copilot_lib import __version__, config
 from copilot_lib.archive_cli import add_archive_parsers
-from copilot_lib.errors import CopilotDashboardError, DataDirError, ExportError, ReportFormatError
+from copilot_lib.errors import (
+    CopilotDashboardError,
+    DataDirError,
+    DayOutOfRangeError,
+    ExportError,
+    ReportFormatError,
+)
 from copilot_lib.fetch import add_fetch_parser
 from copilot_lib.logs import configure_logging
 
@@ -177,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.verbose)
     try:
         return int(args.handler(args))
-    except (UsageError, DataDirError, ReportFormatError, ExportError) as exc:
+    except (UsageError, DataDirError, ReportFormatError, ExportError, DayOutOfRangeError) as exc:
         sys.stderr.write(f"copilot-dashboard {args.command}: {exc}\n")
         return EXIT_USAGE
     except CopilotDashboardError as exc:

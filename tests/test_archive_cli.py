@@ -479,3 +479,17 @@ def test_backfill_rejects_mistyped_s3_store(
     assert "invalid store 's3:/bucket': write s3://BUCKET or s3://BUCKET/PREFIX" in capsys.readouterr().err
     assert list(work.iterdir()) == []
     assert github_env.calls() == []
+
+
+def test_backfill_before_first_report_day(
+    github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+
+    code = main(["backfill", "--since", "2025-01-01", "--until", "2025-01-05", "--store", str(store)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--since 2025-01-01 is before 2025-12-12, the first day GitHub has usage metrics reports" in err
+    assert not store.exists()
+    assert github_env.calls() == []

@@ -9,17 +9,23 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot_lib import config
-from copilot_lib.errors import ConfigError, DayOutOfRangeError
+from copilot_lib.errors import ConfigError, DayOutOfRangeError, ReportFormatError
+from copilot_lib.reports import Record, RecordKind
 
 if TYPE_CHECKING:
     from copilot_lib.archive import ArchiveFailedError, ArchiveSummary
 
 logger = logging.getLogger(__name__)
+
+LEGACY_KINDS = frozenset(
+    {RecordKind.LEGACY_USAGE_DAY, RecordKind.LEGACY_METRICS_DAY, RecordKind.LEGACY_TEAM_HISTORY}
+)
 
 
 def _day(text: str) -> date:
@@ -288,16 +294,34 @@ def run_import_legacy(args: argparse.Namespace) -> int:
 
     from copilot_lib.history import Entity, History
     from copilot_lib.legacy import legacy_tables
-    from copilot_lib.reports import Record, read_report_file
+    from copilot_lib.reports import read_report_file
     from copilot_lib.store import open_store
 
     entity = Entity(*_entity(args))
     history = History(open_store(args.store, endpoint_url=args.endpoint_url))
     records: list[Record] = []
     for path in args.files:
-        records.extend(read_report_file(path))
+        if not path.is_file():
+            what = "a folder" if path.is_dir() else "not found"
+            raise ReportFormatError(f"{what}: give the path of a legacy archive file", path=str(path))
+        file_records = list(read_report_file(path))
+        if not any(record.kind in LEGACY_KINDS for record in file_records):
+            raise ReportFormatError(_not_legacy_message(file_records), path=str(path))
+        records.extend(file_records)
+    for path in args.files:
         history.save_legacy_source(entity, path.name, path.read_bytes())
     outcomes = history.save_legacy(entity, legacy_tables(records))
     result = {"entity": str(entity), "store": history.store.url, "files": len(args.files), **outcomes}
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     return 0
+
+
+def _not_legacy_message(records: list[Record]) -> str:
+    """Describe a file without legacy days by the kinds of record it contains."""
+    counts = Counter(record.kind.value for record in records)
+    contents = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items())) or "no records"
+    return (
+        f"contains no days of the retired /copilot/usage or /copilot/metrics APIs (it contains {contents}): "
+        "import-legacy takes only those archives; show current report files with --data-dir, "
+        "and store current days with archive or backfill"
+    )

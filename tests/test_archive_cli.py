@@ -493,3 +493,29 @@ def test_backfill_before_first_report_day(
     assert "--since 2025-01-01 is before 2025-12-12, the first day GitHub has usage metrics reports" in err
     assert not store.exists()
     assert github_env.calls() == []
+
+
+def test_import_legacy_rejects_current_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    day = settled_days(1)[0]
+    report = tmp_path / "users-1-day.ndjson"
+    report.write_text("".join(json.dumps(row) + "\n" for row in make_user_days(ORG_ID, day, 3)))
+    store = tmp_path / "store"
+
+    code = main(["import-legacy", str(report), "--org", "acme", "--store", str(store)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{report}: contains no days of the retired /copilot/usage or /copilot/metrics APIs" in err
+    assert "(it contains 3 user_day)" in err
+    assert not store.exists()
+
+
+def test_import_legacy_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.json"
+
+    code = main(["import-legacy", str(missing), "--org", "acme", "--store", str(tmp_path / "store")])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{missing}: not found: give the path of a legacy archive file" in err
+    assert "move it out of the folder" not in err

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot_lib import config
-from copilot_lib.errors import ConfigError, DayOutOfRangeError, ReportFormatError
+from copilot_lib.errors import ConfigError, DayOutOfRangeError, ReportFormatError, StoreError
 from copilot_lib.reports import Record, RecordKind
 
 if TYPE_CHECKING:
@@ -274,6 +274,12 @@ def run_rebuild_tables(args: argparse.Namespace) -> int:
 
     entity = Entity(*_entity(args))
     history = History(open_store(args.store, endpoint_url=args.endpoint_url))
+    # Checked before the lock, which would create a missing local store.
+    if not history.stored_days(entity) and not history.store.list(f"legacy/{entity.partition}/"):
+        raise StoreError(
+            f"the store {history.store.url} has no days or legacy files of {entity}: check --store "
+            "and --org or --enterprise, or fill the store with archive, backfill or import-legacy"
+        )
     with history.store.lock(str(entity).replace("=", "-"), "rebuild-tables", wait=600):
         days = sorted(history.stored_days(entity))
         for day in tqdm(days, unit="day", desc="rebuild", disable=args.no_progress, file=sys.stderr):

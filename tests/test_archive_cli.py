@@ -519,3 +519,13 @@ def test_import_legacy_missing_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 2
     assert f"{missing}: not found: give the path of a legacy archive file" in err
     assert "move it out of the folder" not in err
+
+
+def test_rebuild_tables_of_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "absent"
+
+    code = main(["rebuild-tables", "--org", "acme", "--store", str(store)])
+
+    assert code == 1
+    assert f"the store {store} has no days or legacy files of org=acme" in capsys.readouterr().err
+    assert not store.exists()

@@ -152,6 +152,18 @@ class LocalStore(ObjectStore):
             raise StoreError(f"cannot list {base}: {exc}; check the folder's permissions") from exc
         return sorted(keys)
 
+    def _unusable_message(self, exc: OSError) -> str:
+        """Describe why the store folder cannot be written, naming the folder rather than a file in it."""
+        blocker = next((path for path in (self.root, *self.root.parents) if path.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            reason = f"{blocker} is a file, not a folder"
+        else:
+            reason = f"{exc.strerror or exc}"
+        return (
+            f"cannot use the store folder {self.root} ({reason}): choose a folder you can write to "
+            f"with --store or {config.ENV_STORE}"
+        )
+
     @contextlib.contextmanager
     def lock(self, name: str, owner: str, *, wait: float) -> Iterator[None]:
         # flock is released by the kernel when the holder exits, even when it is killed.
@@ -160,7 +172,7 @@ class LocalStore(ObjectStore):
             path.parent.mkdir(parents=True, exist_ok=True)
             handle = open(path, "a+b")  # noqa: SIM115 - closed in the finally below
         except OSError as exc:
-            raise StoreError(f"cannot open the lock file {path}: {exc}") from exc
+            raise StoreError(self._unusable_message(exc)) from exc
         try:
             deadline = time.monotonic() + wait
             while True:

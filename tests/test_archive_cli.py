@@ -322,7 +322,16 @@ def test_archive_fails_on_unreadable_store(
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     assert main(["archive", "--store", str(blocker / "store")]) == 1
-    assert "cannot" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"cannot use the store folder {blocker / 'store'} ({blocker} is a file, not a folder)" in err
+    assert "lock file" not in err
+
+
+def test_archive_fails_on_store_in_proc(github_env: FakeGitHub, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["archive", "--store", "/proc/copilot-dashboard-store"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot use the store folder /proc/copilot-dashboard-store" in err
+    assert "choose a folder you can write to with --store or COPILOT_STORE" in err
 
 
 def test_rebuild_tables_command(github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -121,8 +121,10 @@ def plan_days(scope: Scope, since: date | None, until: date | None, *, today: da
     latest = (today - timedelta(days=1)) if today else yesterday_utc()
     end = until or latest
     start = since or max(end - timedelta(days=DEFAULT_DAYS - 1), scope.first_day)
-    check_day(scope, start, today=latest + timedelta(days=1))
+    # The end goes first, because a default start derived from a wrong --until would name a
+    # day the user never typed.
     check_day(scope, end, today=latest + timedelta(days=1))
+    check_day(scope, start, today=latest + timedelta(days=1))
     if start > end:
         raise DayOutOfRangeError(f"--since {start.isoformat()} is after --until {end.isoformat()}: swap them")
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]

@@ -225,6 +225,8 @@ def test_fetch_invalid_api_url_is_one_line(
     [
         (("--since", "2025-12-11"), "before 2025-12-12"),
         (("--until", "2099-01-01"), "after yesterday"),
+        (("--until", "2099-01-03"), "2099-01-03 is after yesterday"),
+        (("--until", "2025-01-05"), "2025-01-05 is before 2025-12-12"),
     ],
 )
 def test_fetch_rejects_days_before_any_call(

@@ -126,12 +126,16 @@ def _settings(args: argparse.Namespace) -> config.GitHubSettings:
 
 def _print_summary(summary: ArchiveSummary) -> None:
     line = (
-        f"{summary.entity}: {len(summary.written)} days written, {len(summary.updated)} updated, "
+        f"{summary.entity}: {_count(len(summary.written), 'day')} written, {len(summary.updated)} updated, "
         f"{summary.skipped} skipped, {summary.already_stored} already stored, "
         f"{len(summary.failed)} failed, {summary.remaining} left for "
         f"later runs; seats {summary.seats}, teams {summary.teams} ({summary.store})"
     )
     sys.stdout.write(line + "\n")
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _finish(summary: ArchiveSummary | None, error: ArchiveFailedError | None) -> int:
@@ -287,7 +291,7 @@ def run_rebuild_tables(args: argparse.Namespace) -> int:
         legacy = history.rebuild_legacy(entity)
     legacy_days = sum(legacy.values())
     sys.stdout.write(
-        f"{entity}: rebuilt the tables of {len(days)} days and {legacy_days} legacy table days "
+        f"{entity}: rebuilt the tables of {_count(len(days), 'day')} and {_count(legacy_days, 'legacy table day')} "
         f"({legacy['written']} written, {legacy['updated']} updated, {legacy['unchanged']} unchanged, "
         f"{legacy['kept']} kept) ({history.store.url})\n"
     )

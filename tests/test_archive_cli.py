@@ -107,7 +107,7 @@ def test_backfill_resumes_after_github_failure(
     assert len(History(store).stored_days(ACME)) == DAYS - 1
 
     assert main([*arguments, *store_args(store, request)]) == 0
-    assert "1 days written" in capsys.readouterr().out
+    assert "1 day written" in capsys.readouterr().out
     assert len(History(store).stored_days(ACME)) == DAYS
     assert load_store(store).frames["seats"].empty
 

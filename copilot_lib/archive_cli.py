@@ -312,8 +312,8 @@ def run_import_legacy(args: argparse.Namespace) -> int:
     records: list[Record] = []
     for path in args.files:
         if not path.is_file():
-            what = "a folder" if path.is_dir() else "not found"
-            raise ReportFormatError(f"{what}: give the path of a legacy archive file", path=str(path))
+            problem = "a folder" if path.is_dir() else "not found"
+            raise ReportFormatError(f"{problem}: give the path of a legacy archive file", path=str(path))
         file_records = list(read_report_file(path))
         if not any(record.kind in LEGACY_KINDS for record in file_records):
             raise ReportFormatError(_not_legacy_message(file_records), path=str(path))

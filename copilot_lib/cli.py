@@ -73,7 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--notebook", type=Path, default=None, help="notebook to serve (default: the dashboard)")
     serve.add_argument(
-        "--data-dir", default=None, help=f"folder of report files (default: ${config.ENV_DATA_DIR}, else demo data)"
+        "--data-dir",
+        default=None,
+        help=f"folder of report files (default: ${config.ENV_DATA_DIR}; without it the dashboard shows "
+        f"the history store ${config.ENV_STORE}, else the latest 28 days from GitHub when "
+        f"${config.ENV_ORG} or ${config.ENV_ENTERPRISE} and credentials are set, else demo data)",
     )
     serve.set_defaults(handler=_serve)
 

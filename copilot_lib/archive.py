@@ -39,6 +39,7 @@ from copilot_lib.errors import (
     AccountNotFoundError,
     AuthenticationError,
     CopilotDashboardError,
+    GitHubUnreachableError,
     PermissionDeniedError,
     RateLimitError,
     ReportFormatError,
@@ -65,7 +66,7 @@ DEFAULT_DAY_BUDGET = DEFAULT_ARCHIVE_DAY_BUDGET
 DEFAULT_CONCURRENCY = DEFAULT_ARCHIVE_CONCURRENCY
 LOCK_WAIT_SECONDS = 600.0
 # Errors after which no other day can succeed in this run.
-FATAL_ERRORS = (AuthenticationError, AccountNotFoundError, RateLimitError)
+FATAL_ERRORS = (AuthenticationError, AccountNotFoundError, GitHubUnreachableError, RateLimitError)
 # Errors after which a "not available" response may come from wrong credentials or a wrong
 # account name, not from GitHub lacking the day, so the run records no gaps.
 ACCESS_ERRORS = (AuthenticationError, AccountNotFoundError, PermissionDeniedError)
@@ -93,6 +94,9 @@ class ArchiveSummary:
     seats: str = "not fetched"
     teams: str = "not fetched"
     interrupted: bool = False
+    # The error that stopped the run early, because every later request would fail the same
+    # way. It is empty when the run was not stopped.
+    stopped_by: str = ""
 
     @property
     def ok(self) -> bool:
@@ -124,6 +128,7 @@ class ArchiveSummary:
             "seats": self.seats,
             "teams": self.teams,
             "interrupted": self.interrupted,
+            "stopped_by": self.stopped_by,
         }
 
 
@@ -301,8 +306,15 @@ class ArchiveRun:
     def _fetch_days(self, days: list[date]) -> None:
         if not days:
             return
+        # The first day goes alone: it finds the installation and mints its token once, and a
+        # failure that every day would repeat stops the run before the other days start.
+        self._archive_day(days[0])
+        if self._stop.is_set():
+            with self._count_lock:
+                self.summary.remaining += len(days) - 1
+            return
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="archive") as pool:
-            pending: set[Future[None]] = {pool.submit(self._archive_day, day) for day in days}
+            pending: set[Future[None]] = {pool.submit(self._archive_day, day) for day in days[1:]}
             try:
                 while pending:
                     done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
@@ -333,7 +345,7 @@ class ArchiveRun:
                 self._access_failed = True
             if isinstance(exc, FATAL_ERRORS):
                 # Every later request would fail the same way: leave the days for the next run.
-                self._stop.set()
+                self._stop_run(exc)
             return
         if isinstance(result, NotAvailable):
             self.summary.not_available.append(label)
@@ -361,6 +373,12 @@ class ArchiveRun:
         _log_step("day", day=label, outcome=outcome.value, rows=rows)
         self._report(day, outcome.value)
 
+    def _stop_run(self, error: CopilotDashboardError) -> None:
+        with self._count_lock:
+            if not self.summary.stopped_by:
+                self.summary.stopped_by = str(error)
+        self._stop.set()
+
     def _report(self, day: date, outcome: str) -> None:
         if self.progress is not None:
             self.progress(day, outcome)
@@ -377,6 +395,9 @@ class ArchiveRun:
                 self.summary.failed[kind] = str(exc)
                 setattr(self.summary, kind, "failed")
                 _log_step(kind, outcome="failed", error=str(exc), level=logging.ERROR)
+                if isinstance(exc, FATAL_ERRORS):
+                    self._stop_run(exc)
+                    return
                 continue
             if payload is None:
                 setattr(self.summary, kind, "not available")

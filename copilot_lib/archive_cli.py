@@ -9,17 +9,23 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot_lib import config
-from copilot_lib.errors import ConfigError
+from copilot_lib.errors import ConfigError, DayOutOfRangeError, ReportFormatError, StoreError
+from copilot_lib.reports import Record, RecordKind
 
 if TYPE_CHECKING:
     from copilot_lib.archive import ArchiveFailedError, ArchiveSummary
 
 logger = logging.getLogger(__name__)
+
+LEGACY_KINDS = frozenset(
+    {RecordKind.LEGACY_USAGE_DAY, RecordKind.LEGACY_METRICS_DAY, RecordKind.LEGACY_TEAM_HISTORY}
+)
 
 
 def _day(text: str) -> date:
@@ -120,7 +126,7 @@ def _settings(args: argparse.Namespace) -> config.GitHubSettings:
 
 def _print_summary(summary: ArchiveSummary) -> None:
     line = (
-        f"{summary.entity}: {len(summary.written)} days written, {len(summary.updated)} updated, "
+        f"{summary.entity}: {_count(len(summary.written), 'day')} written, {len(summary.updated)} updated, "
         f"{summary.skipped} skipped, {summary.already_stored} already stored, "
         f"{len(summary.failed)} failed, {summary.remaining} left for "
         f"later runs; seats {summary.seats}, teams {summary.teams} ({summary.store})"
@@ -128,11 +134,19 @@ def _print_summary(summary: ArchiveSummary) -> None:
     sys.stdout.write(line + "\n")
 
 
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _finish(summary: ArchiveSummary | None, error: ArchiveFailedError | None) -> int:
     if error is not None:
+        stopped_by = error.summary.stopped_by
         _print_summary(error.summary)
         for item, reason in sorted(error.summary.failed.items()):
-            sys.stderr.write(f"failed {item}: {reason}\n")
+            if reason != stopped_by:
+                sys.stderr.write(f"failed {item}: {reason}\n")
+        if stopped_by:
+            sys.stderr.write(f"stopped: {stopped_by}\n")
         return 1
     assert summary is not None
     _print_summary(summary)
@@ -166,6 +180,7 @@ def run_backfill(args: argparse.Namespace) -> int:
         raise ConfigError(f"--since {args.since} is after --until {args.until}: swap them")
     _reject_future("--since", args.since)
     _reject_future("--until", args.until)
+    _reject_before_first_day(args)
     store = open_store(args.store, endpoint_url=args.endpoint_url)
     bar = tqdm(unit="day", desc="backfill", disable=args.no_progress, file=sys.stderr)
 
@@ -214,6 +229,28 @@ def _reject_future(option: str, day: date | None) -> None:
         )
 
 
+def _reject_before_first_day(args: argparse.Namespace) -> None:
+    """Raise DayOutOfRangeError when --since is before GitHub's first report day or the range is too old.
+
+    GitHub serves no report before its first report day, nor more than one year back.
+    """
+    from copilot_lib.archive import FIRST_REPORT_DAY, HISTORY_WINDOW
+
+    kind, name = _entity(args)
+    first_day = FIRST_REPORT_DAY[kind]
+    if args.since < first_day:
+        raise DayOutOfRangeError(
+            f"--since {args.since} is before {first_day}, the first day GitHub has usage metrics "
+            f"reports for {kind} {name}: start on that day or later"
+        )
+    oldest = datetime.now(UTC).date() - HISTORY_WINDOW
+    if args.until is not None and args.until < oldest:
+        raise DayOutOfRangeError(
+            f"--until {args.until} is before {oldest}, the oldest day GitHub still serves reports for "
+            f"(it keeps {HISTORY_WINDOW.days} days): choose a range that ends on that day or later"
+        )
+
+
 def _entity(args: argparse.Namespace) -> tuple[str, str]:
     """Return the entity kind and name from --org, --enterprise or the environment."""
     if args.org:
@@ -241,6 +278,12 @@ def run_rebuild_tables(args: argparse.Namespace) -> int:
 
     entity = Entity(*_entity(args))
     history = History(open_store(args.store, endpoint_url=args.endpoint_url))
+    # Checked before the lock, which would create a missing local store.
+    if not history.stored_days(entity) and not history.store.list(f"legacy/{entity.partition}/"):
+        raise StoreError(
+            f"the store {history.store.url} has no days or legacy files of {entity}: check --store "
+            "and --org or --enterprise, or fill the store with archive, backfill or import-legacy"
+        )
     with history.store.lock(str(entity).replace("=", "-"), "rebuild-tables", wait=600):
         days = sorted(history.stored_days(entity))
         for day in tqdm(days, unit="day", desc="rebuild", disable=args.no_progress, file=sys.stderr):
@@ -248,7 +291,7 @@ def run_rebuild_tables(args: argparse.Namespace) -> int:
         legacy = history.rebuild_legacy(entity)
     legacy_days = sum(legacy.values())
     sys.stdout.write(
-        f"{entity}: rebuilt the tables of {len(days)} days and {legacy_days} legacy table days "
+        f"{entity}: rebuilt the tables of {_count(len(days), 'day')} and {_count(legacy_days, 'legacy table day')} "
         f"({legacy['written']} written, {legacy['updated']} updated, {legacy['unchanged']} unchanged, "
         f"{legacy['kept']} kept) ({history.store.url})\n"
     )
@@ -261,16 +304,34 @@ def run_import_legacy(args: argparse.Namespace) -> int:
 
     from copilot_lib.history import Entity, History
     from copilot_lib.legacy import legacy_tables
-    from copilot_lib.reports import Record, read_report_file
+    from copilot_lib.reports import read_report_file
     from copilot_lib.store import open_store
 
     entity = Entity(*_entity(args))
     history = History(open_store(args.store, endpoint_url=args.endpoint_url))
     records: list[Record] = []
     for path in args.files:
-        records.extend(read_report_file(path))
+        if not path.is_file():
+            problem = "a folder" if path.is_dir() else "not found"
+            raise ReportFormatError(f"{problem}: give the path of a legacy archive file", path=str(path))
+        file_records = list(read_report_file(path))
+        if not any(record.kind in LEGACY_KINDS for record in file_records):
+            raise ReportFormatError(_not_legacy_message(file_records), path=str(path))
+        records.extend(file_records)
+    for path in args.files:
         history.save_legacy_source(entity, path.name, path.read_bytes())
     outcomes = history.save_legacy(entity, legacy_tables(records))
     result = {"entity": str(entity), "store": history.store.url, "files": len(args.files), **outcomes}
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     return 0
+
+
+def _not_legacy_message(records: list[Record]) -> str:
+    """Describe a file without legacy days by the kinds of record it contains."""
+    counts = Counter(record.kind.value for record in records)
+    contents = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items())) or "no records"
+    return (
+        f"contains no days of the retired /copilot/usage or /copilot/metrics APIs (it contains {contents}): "
+        "import-legacy takes only those archives; show current report files with --data-dir, "
+        "and store current days with archive or backfill"
+    )

@@ -19,7 +19,13 @@ import orjson
 
 from copilot_lib import __version__, config
 from copilot_lib.archive_cli import add_archive_parsers
-from copilot_lib.errors import CopilotDashboardError, DataDirError, ReportFormatError
+from copilot_lib.errors import (
+    CopilotDashboardError,
+    DataDirError,
+    DayOutOfRangeError,
+    ExportError,
+    ReportFormatError,
+)
 from copilot_lib.fetch import add_fetch_parser
 from copilot_lib.logs import configure_logging
 
@@ -67,7 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--notebook", type=Path, default=None, help="notebook to serve (default: the dashboard)")
     serve.add_argument(
-        "--data-dir", default=None, help=f"folder of report files (default: ${config.ENV_DATA_DIR}, else demo data)"
+        "--data-dir",
+        default=None,
+        help=f"folder of report files (default: ${config.ENV_DATA_DIR}; without it the dashboard shows "
+        f"the history store ${config.ENV_STORE}, else the latest 28 days from GitHub when "
+        f"${config.ENV_ORG} or ${config.ENV_ENTERPRISE} and credentials are set, else demo data)",
     )
     serve.set_defaults(handler=_serve)
 
@@ -177,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.verbose)
     try:
         return int(args.handler(args))
-    except (UsageError, DataDirError, ReportFormatError) as exc:
+    except (UsageError, DataDirError, ReportFormatError, ExportError, DayOutOfRangeError) as exc:
         sys.stderr.write(f"copilot-dashboard {args.command}: {exc}\n")
         return EXIT_USAGE
     except CopilotDashboardError as exc:

@@ -7,6 +7,7 @@ over the environment, which wins over the default.
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,7 +157,7 @@ def github_settings(
     return GitHubSettings(
         org=org_name,
         enterprise=enterprise_name,
-        api_url=(setting(api_url, ENV_API_URL, DEFAULT_API_URL, environ=environ) or "").rstrip("/"),
+        api_url=_api_url(api_url, environ),
         app_issuer=issuer,
         private_key=Secret(key_text) if key_text else None,
         private_key_path=Path(key_path).expanduser() if key_path else None,
@@ -166,6 +167,24 @@ def github_settings(
         ),
         token=Secret(token_text) if token_text else None,
     )
+
+
+def _api_url(value: str | None, environ: Mapping[str, str] | None) -> str:
+    """Return the GitHub API URL without a trailing slash, after checking it is http(s) with a host."""
+    url = setting(value, ENV_API_URL, DEFAULT_API_URL, environ=environ) or DEFAULT_API_URL
+    source = "--api-url" if value else ENV_API_URL
+    try:
+        parts = urllib.parse.urlsplit(url)
+        has_host = bool(parts.hostname)
+    except ValueError:
+        has_host = False
+        parts = urllib.parse.SplitResult("", "", "", "", "")
+    if parts.scheme not in ("http", "https") or not has_host:
+        raise ConfigError(
+            f"invalid GitHub API URL {url!r} (from {source}): use an http:// or https:// URL with a host, "
+            f"such as {DEFAULT_API_URL}"
+        )
+    return url.rstrip("/")
 
 
 def _installation_id(text: str | None) -> int | None:

@@ -35,6 +35,10 @@ class DataDirError(CopilotDashboardError):
     """A data folder is missing, unreadable or contains no report files."""
 
 
+class ExportError(CopilotDashboardError):
+    """The export folder cannot be created or written."""
+
+
 class GitHubError(CopilotDashboardError):
     """GitHub answered with an error status, or could not be reached."""
 
@@ -56,6 +60,10 @@ class GitHubError(CopilotDashboardError):
         self.status = status
         self.url = url
         self.request_id = request_id
+
+
+class GitHubUnreachableError(GitHubError):
+    """No connection to GitHub could be made, even after the client's retries."""
 
 
 class AuthenticationError(GitHubError):

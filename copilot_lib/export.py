@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from copilot_lib.errors import ConfigError
+from copilot_lib.errors import ConfigError, ExportError
 from copilot_lib.tables import Tables
 
 logger = logging.getLogger(__name__)
@@ -26,16 +26,26 @@ def export_tables(tables: Tables, folder: str | os.PathLike[str], file_format: s
     if file_format not in FORMATS:
         raise ConfigError(f"invalid export format {file_format!r}: use one of {', '.join(FORMATS)}")
     root = Path(folder).expanduser()
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ExportError(f"cannot export to {root}: it is a file, not a folder; choose a folder for --out") from None
+    except OSError as exc:
+        raise ExportError(
+            f"cannot create the export folder {root}: {exc.strerror}; choose a folder you can write to"
+        ) from exc
     written = []
     for name, frame in sorted(tables.frames.items()):
         path = root / f"{name}.{file_format}"
         temporary = path.with_name(path.name + ".tmp")
-        if file_format == "csv":
-            _csv_frame(frame).to_csv(temporary, index=False)
-        else:
-            frame.to_parquet(temporary, index=False)
-        os.replace(temporary, path)
+        try:
+            if file_format == "csv":
+                _csv_frame(frame).to_csv(temporary, index=False)
+            else:
+                frame.to_parquet(temporary, index=False)
+            os.replace(temporary, path)
+        except OSError as exc:
+            raise ExportError(f"cannot write {path}: {exc.strerror}; choose a folder you can write to") from exc
         written.append(path)
     logger.info("exported %d tables to %s as %s", len(written), root, file_format)
     return written

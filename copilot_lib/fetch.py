@@ -40,6 +40,7 @@ from copilot_lib.errors import (
     ConfigError,
     DayOutOfRangeError,
     GitHubError,
+    GitHubUnreachableError,
     RateLimitError,
 )
 from copilot_lib.github import (
@@ -64,7 +65,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 28
 # Errors after which every further call would fail the same way, so the run stops.
-FATAL_ERRORS = (AuthenticationError, AccountNotFoundError, RateLimitError)
+FATAL_ERRORS = (AuthenticationError, AccountNotFoundError, GitHubUnreachableError, RateLimitError)
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,10 @@ def plan_days(scope: Scope, since: date | None, until: date | None, *, today: da
     latest = (today - timedelta(days=1)) if today else yesterday_utc()
     end = until or latest
     start = since or max(end - timedelta(days=DEFAULT_DAYS - 1), scope.first_day)
-    check_day(scope, start, today=latest + timedelta(days=1))
+    # The end goes first, because a default start derived from a wrong --until would name a
+    # day the user never typed.
     check_day(scope, end, today=latest + timedelta(days=1))
+    check_day(scope, start, today=latest + timedelta(days=1))
     if start > end:
         raise DayOutOfRangeError(f"--since {start.isoformat()} is after --until {end.isoformat()}: swap them")
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
@@ -152,9 +155,9 @@ def fetch_to_folder(
 ) -> FetchSummary:
     """Run ``tasks`` in order, writing each result to ``folder``; return what happened.
 
-    A task that fails is recorded and the run goes on, except after an authentication or
-    rate-limit error, which would fail every later task too: then the rest is recorded as
-    missing. ``on_progress(done, total, name)`` is called after each task.
+    A task that fails is recorded and the run goes on, except after an authentication,
+    not-found account, connection or rate-limit error, which would fail every later task too:
+    then the rest is recorded as missing. ``on_progress(done, total, name)`` is called after each task.
     """
     summary = FetchSummary(Path(folder))
     try:

@@ -33,6 +33,7 @@ from copilot_lib.auth import Auth
 from copilot_lib.errors import (
     AuthenticationError,
     GitHubError,
+    GitHubUnreachableError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -228,6 +229,15 @@ class GitHubClient:
     ) -> None:
         attempts.transient += 1
         if attempts.transient > self.policy.max_retries:
+            if isinstance(exc, requests.ConnectionError):
+                # Unlike a 5xx response, a failed connection repeats for every later request.
+                origin = urlunsplit(urlsplit(url)[:2] + ("", "", ""))
+                raise GitHubUnreachableError(
+                    f"cannot connect to {origin}: {method} {_loggable(url)} failed after "
+                    f"{attempts.transient} attempts ({type(exc).__name__}); check the GitHub API URL "
+                    "(--api-url or GITHUB_API_URL) and the network, then run again",
+                    url=_loggable(url),
+                ) from exc
             raise GitHubError(
                 f"{method} {_loggable(url)} failed after {attempts.transient} attempts ({reason}): "
                 "GitHub or the network is unavailable, try again later",

@@ -138,7 +138,7 @@ def idle_cost_figure(idle_cost: pd.DataFrame, search: str = "", colors: Sequence
         rows = idle_cost.loc[idle_cost["plan_type"].astype(str) == plan].set_index("editor").reindex(editors)
         seats = rows["idle_seats"].fillna(0).astype("int64")
         labels = [
-            f"${cost:,.0f} ({count:,} seats)" if count else ""
+            f"${cost:,.0f} ({count:,} {'seat' if count == 1 else 'seats'})" if count else ""
             for cost, count in zip(rows["idle_monthly_cost"], seats, strict=True)
         ]
         figure.add_trace(

@@ -6,12 +6,16 @@ browser tests start, so what the tests check is what ``make run`` serves.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import FrameType
 
 from copilot_lib import config
 from copilot_lib.errors import ConfigError
@@ -28,6 +32,8 @@ TEMPLATE = "copilot"
 # kernel per page load and keeps it after the page closes unless culling is on.
 CULL_IDLE_SECONDS = 300
 CULL_INTERVAL_SECONDS = 60
+# How long Voilà gets to shut its kernels down after a stop signal, before a harder one.
+STOP_WAIT_SECONDS = 15
 # Kernels kept started with the notebook already run, so the next page load skips both.
 POOL_SIZE = 1
 
@@ -103,13 +109,53 @@ def serve(
     source = config.data_dir() or "demo data"
     logger.info("serving %s on http://%s:%d/ with %s", path, host, port, source)
     process = subprocess.Popen(command, env=voila_environment())
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        # Voilà received the same SIGINT from the terminal; give it time to stop its kernels.
-        logger.info("stopping Voilà (pid %d)", process.pid)
+    with _sigterm_raises():
         try:
-            return process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.terminate()
             return process.wait()
+        except KeyboardInterrupt:
+            # Voilà received the same SIGINT from the terminal; give it time to stop its kernels.
+            logger.info("stopping Voilà (pid %d)", process.pid)
+            return _wait_or_stop(process)
+        except TerminatedError:
+            # SIGTERM reached only this process. Voilà shuts its kernels down on SIGTERM too.
+            logger.info("received SIGTERM: stopping Voilà (pid %d)", process.pid)
+            process.terminate()
+            return _wait_or_stop(process)
+
+
+class TerminatedError(Exception):
+    """This process received SIGTERM."""
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into TerminatedError while the block runs, so that it can stop the child."""
+    if threading.current_thread() is not threading.main_thread():
+        # Python accepts signal handlers only in the main thread.
+        yield
+        return
+
+    def raise_terminated(signum: int, frame: FrameType | None) -> None:
+        # A repeated SIGTERM must not interrupt the shutdown that the first one started.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise TerminatedError
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _wait_or_stop(process: subprocess.Popen[bytes]) -> int:
+    """Wait for Voilà to exit, then terminate it, and kill it if it still runs."""
+    try:
+        return process.wait(timeout=STOP_WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+    try:
+        return process.wait(timeout=STOP_WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        logger.warning("Voilà (pid %d) did not stop within %d s: killing it", process.pid, STOP_WAIT_SECONDS)
+        process.kill()
+        return process.wait()

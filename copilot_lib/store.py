@@ -152,6 +152,18 @@ class LocalStore(ObjectStore):
             raise StoreError(f"cannot list {base}: {exc}; check the folder's permissions") from exc
         return sorted(keys)
 
+    def _unusable_message(self, exc: OSError) -> str:
+        """Describe why the store folder cannot be written, naming the folder rather than a file in it."""
+        blocker = next((path for path in (self.root, *self.root.parents) if path.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            reason = f"{blocker} is a file, not a folder"
+        else:
+            reason = f"{exc.strerror or exc}"
+        return (
+            f"cannot use the store folder {self.root} ({reason}): choose a folder you can write to "
+            f"with --store or {config.ENV_STORE}"
+        )
+
     @contextlib.contextmanager
     def lock(self, name: str, owner: str, *, wait: float) -> Iterator[None]:
         # flock is released by the kernel when the holder exits, even when it is killed.
@@ -160,7 +172,7 @@ class LocalStore(ObjectStore):
             path.parent.mkdir(parents=True, exist_ok=True)
             handle = open(path, "a+b")  # noqa: SIM115 - closed in the finally below
         except OSError as exc:
-            raise StoreError(f"cannot open the lock file {path}: {exc}") from exc
+            raise StoreError(self._unusable_message(exc)) from exc
         try:
             deadline = time.monotonic() + wait
             while True:
@@ -373,6 +385,12 @@ def open_store(location: str | os.PathLike[str] | None = None, *, endpoint_url: 
         if not bucket:
             raise StoreError(f"invalid store {chosen!r}: write s3://BUCKET or s3://BUCKET/PREFIX")
         return S3Store(bucket, prefix, endpoint_url=endpoint_url)
+    if chosen.lower().startswith("s3:"):
+        # A mistyped S3 URL such as s3:/bucket is a valid relative folder name, so it would
+        # silently become a local store.
+        raise StoreError(
+            f"invalid store {chosen!r}: write s3://BUCKET or s3://BUCKET/PREFIX, or ./{chosen} for a local folder"
+        )
     if "://" in chosen:
         raise StoreError(f"unsupported store {chosen!r}: use a local folder or s3://BUCKET/PREFIX")
     return LocalStore(chosen)

@@ -122,6 +122,19 @@ def test_archive_unknown_org_with_token_records_no_gap(token_env: FakeGitHub, tm
     assert not list(store.glob("gaps/**/*.json"))
 
 
+def test_archive_app_not_installed_stops_at_once(
+    app_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["archive", "--org", "other", "--store", str(tmp_path / "store"), "--budget", "20"])
+
+    err_lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith(("failed", "stopped"))]
+    assert code == 1
+    assert len(err_lines) == 1
+    assert err_lines[0].startswith("stopped: ")
+    assert "'other'" in err_lines[0]
+    assert len(app_env.calls("/orgs/other/installation")) == 1
+
+
 def test_archive_known_org_records_gaps(app_env: FakeGitHub, tmp_path: Path) -> None:
     store = tmp_path / "store"
     main(["archive", "--org", "acme", "--store", str(store), "--budget", "20"])

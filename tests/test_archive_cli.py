@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +21,7 @@ import pytest
 from history_fixtures import *  # noqa: F403 - the fixtures these tests take as arguments
 from history_fixtures import FaultProxy, store_contents
 
+from copilot_lib import archive, github
 from copilot_lib.cli import main
 from copilot_lib.config import SETTLING_DAYS
 from copilot_lib.fake_github import FakeGitHub, Fault
@@ -33,6 +36,7 @@ from copilot_lib.fake_github.samples import (
 from copilot_lib.fake_github.server import env_for_app
 from copilot_lib.history import Entity, History
 from copilot_lib.history_tables import load_store
+from copilot_lib.http import RetryPolicy
 from copilot_lib.store import LocalStore, ObjectStore, S3Store
 
 ORG_ID = 4455667
@@ -103,7 +107,7 @@ def test_backfill_resumes_after_github_failure(
     assert len(History(store).stored_days(ACME)) == DAYS - 1
 
     assert main([*arguments, *store_args(store, request)]) == 0
-    assert "1 days written" in capsys.readouterr().out
+    assert "1 day written" in capsys.readouterr().out
     assert len(History(store).stored_days(ACME)) == DAYS
     assert load_store(store).frames["seats"].empty
 
@@ -318,7 +322,16 @@ def test_archive_fails_on_unreadable_store(
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     assert main(["archive", "--store", str(blocker / "store")]) == 1
-    assert "cannot" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"cannot use the store folder {blocker / 'store'} ({blocker} is a file, not a folder)" in err
+    assert "lock file" not in err
+
+
+def test_archive_fails_on_store_in_proc(github_env: FakeGitHub, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["archive", "--store", "/proc/copilot-dashboard-store"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot use the store folder /proc/copilot-dashboard-store" in err
+    assert "choose a folder you can write to with --store or COPILOT_STORE" in err
 
 
 def test_rebuild_tables_command(github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -411,4 +424,117 @@ def test_future_days_are_rejected(arguments: list[str], tmp_path: Path, capsys: 
     err = capsys.readouterr().err
     assert code == 1
     assert f"{future} is in the future" in err
+    assert not store.exists()
+
+
+@pytest.mark.parametrize("command", ["archive", "backfill"])
+def test_invalid_api_url_is_one_line(
+    command: str, github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since, until = _range()
+    arguments = [command, "--since", since, "--store", str(tmp_path / "store"), "--api-url", "not-a-url"]
+
+    code = main([*arguments, "--until", until] if command == "backfill" else arguments)
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"copilot-dashboard {command}: invalid GitHub API URL 'not-a-url' (from --api-url)" in err
+    assert "Traceback" not in err
+    assert github_env.calls() == []
+
+
+def _closed_port() -> int:
+    """Return a loopback port that nothing listens on, so connections to it are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", ["archive", "backfill"])
+def test_unreachable_github_stops_the_run(
+    command: str,
+    github_env: FakeGitHub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    delays: list[float] = []
+    monkeypatch.setattr(archive, "connect", functools.partial(github.connect, sleep=delays.append))
+    api_url = f"http://127.0.0.1:{_closed_port()}"
+    since, until = _range()
+    arguments = [command, "--since", since, "--store", str(tmp_path / "store"), "--api-url", api_url]
+
+    code = main([*arguments, "--until", until] if command == "backfill" else arguments)
+
+    err_lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith(("failed", "stopped"))]
+    assert code == 1
+    assert len(err_lines) == 1
+    assert err_lines[0].startswith(f"stopped: cannot connect to {api_url}: GET {api_url}/orgs/acme/installation")
+    # One request's retries, not one set per day.
+    assert len(delays) == RetryPolicy().max_retries
+
+
+def test_backfill_rejects_mistyped_s3_store(
+    github_env: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    since, until = _range()
+
+    code = main(["backfill", "--since", since, "--until", until, "--store", "s3:/bucket", "--no-progress"])
+
+    assert code == 1
+    assert "invalid store 's3:/bucket': write s3://BUCKET or s3://BUCKET/PREFIX" in capsys.readouterr().err
+    assert list(work.iterdir()) == []
+    assert github_env.calls() == []
+
+
+def test_backfill_before_first_report_day(
+    github_env: FakeGitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+
+    code = main(["backfill", "--since", "2025-01-01", "--until", "2025-01-05", "--store", str(store)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--since 2025-01-01 is before 2025-12-12, the first day GitHub has usage metrics reports" in err
+    assert not store.exists()
+    assert github_env.calls() == []
+
+
+def test_import_legacy_rejects_current_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    day = settled_days(1)[0]
+    report = tmp_path / "users-1-day.ndjson"
+    report.write_text("".join(json.dumps(row) + "\n" for row in make_user_days(ORG_ID, day, 3)))
+    store = tmp_path / "store"
+
+    code = main(["import-legacy", str(report), "--org", "acme", "--store", str(store)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{report}: contains no days of the retired /copilot/usage or /copilot/metrics APIs" in err
+    assert "(it contains 3 user_day)" in err
+    assert not store.exists()
+
+
+def test_import_legacy_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.json"
+
+    code = main(["import-legacy", str(missing), "--org", "acme", "--store", str(tmp_path / "store")])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{missing}: not found: give the path of a legacy archive file" in err
+    assert "move it out of the folder" not in err
+
+
+def test_rebuild_tables_of_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "absent"
+
+    code = main(["rebuild-tables", "--org", "acme", "--store", str(store)])
+
+    assert code == 1
+    assert f"the store {store} has no days or legacy files of org=acme" in capsys.readouterr().err
     assert not store.exists()

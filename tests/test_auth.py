@@ -237,6 +237,20 @@ def test_settings_bad_installation_id() -> None:
         github_settings(org="acme", token="x", installation_id="abc", environ={})
 
 
+@pytest.mark.parametrize("url", ["not-a-url", "ftp://x", "http://", "https:///path", "http://[::1"])
+def test_settings_invalid_api_url(url: str) -> None:
+    with pytest.raises(ConfigError, match=r"invalid GitHub API URL .* \(from --api-url\)"):
+        github_settings(org="acme", token="x", api_url=url, environ={})
+    with pytest.raises(ConfigError, match=f"from {config.ENV_API_URL}"):
+        github_settings(org="acme", token="x", environ={config.ENV_API_URL: url})
+
+
+def test_settings_api_url_loses_trailing_slash() -> None:
+    settings = github_settings(org="acme", token="x", api_url="http://127.0.0.1:8000/api/v3/", environ={})
+    assert settings.api_url == "http://127.0.0.1:8000/api/v3"
+    assert github_settings(org="acme", token="x", environ={}).api_url == config.DEFAULT_API_URL
+
+
 def test_key_from_aws_secrets_manager(fake: FakeGitHub, org: FakeAccount, monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
     from moto.server import ThreadedMotoServer

@@ -90,3 +90,22 @@ def test_summary_without_seats_has_no_adoption(tmp_path, capsys):
     )
     assert main(["summary", "--data-dir", str(tmp_path), "--json"]) == 0
     assert "adoption_rate" not in json.loads(capsys.readouterr().out)
+
+
+def test_export_out_is_a_file(data_dir, tmp_path, capsys):
+    target = tmp_path / "file"
+    target.write_text("")
+    status = main(["export", "--data-dir", str(data_dir), "--out", str(target)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"cannot export to {target}: it is a file" in err
+    assert "Traceback" not in err
+
+
+def test_export_out_cannot_be_created(data_dir, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    status = main(["export", "--data-dir", str(data_dir), "--out", str(blocker / "out")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"cannot create the export folder {blocker / 'out'}" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import socket
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from copilot_lib.errors import GitHubError
 from copilot_lib.fake_github import FakeAccount, FakeClock, FakeGitHub, Fault, NotReady
 from copilot_lib.fake_github.samples import make_org_day, make_user_days
 from copilot_lib.fetch import fetch_latest
+from copilot_lib.http import RetryPolicy
 from copilot_lib.reports import RecordKind, read_folder
 
 pytest_plugins = ["fixtures_github"]
@@ -183,11 +185,48 @@ def test_fetch_into_uncreatable_folder_fails_cleanly(
     assert "Traceback" not in captured.err
 
 
+def test_fetch_unreachable_github_stops(
+    app_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    delays: list[float] = []
+    monkeypatch.setattr(fetch, "connect", functools.partial(github.connect, sleep=delays.append))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv(config.ENV_API_URL, f"http://127.0.0.1:{port}")
+
+    status = _fetch(tmp_path / "out")
+
+    captured = capsys.readouterr()
+    assert status == 1
+    assert len(captured.err.strip().splitlines()) == 1
+    assert f"cannot connect to http://127.0.0.1:{port}" in captured.err
+    assert "stopped after the first error" in captured.out
+    assert len(delays) == RetryPolicy().max_retries
+
+
+def test_fetch_invalid_api_url_is_one_line(
+    app_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(config.ENV_API_URL, "ftp://x")
+
+    status = _fetch(tmp_path / "out")
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err == (
+        "copilot-dashboard fetch: invalid GitHub API URL 'ftp://x' (from GITHUB_API_URL): use an http:// or "
+        "https:// URL with a host, such as https://api.github.com\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("--since", "2025-12-11"), "before 2025-12-12"),
         (("--until", "2099-01-01"), "after yesterday"),
+        (("--until", "2099-01-03"), "2099-01-03 is after yesterday"),
+        (("--until", "2025-01-05"), "2025-01-05 is before 2025-12-12"),
     ],
 )
 def test_fetch_rejects_days_before_any_call(

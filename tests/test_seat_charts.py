@@ -241,7 +241,7 @@ def test_idle_cost_figure_stacks_plan_types() -> None:
 
     assert [trace.name for trace in figure.data] == ["Plan: enterprise", "Plan: business"]
     assert list(figure.data[0].y) == ["never used", "vscode"]  # the costliest editor on top
-    assert list(figure.data[1].text) == ["$57 (3 seats)", "$19 (1 seats)"]
+    assert list(figure.data[1].text) == ["$57 (3 seats)", "$19 (1 seat)"]
     assert figure.layout.barmode == "stack"
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -64,3 +72,68 @@ def test_cli_serve_reports_missing_notebook(
     assert error.startswith("copilot-dashboard serve: notebook ")
     assert "absent.ipynb" in error
     assert "Traceback" not in error
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as client:
+        return client.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _descendants(pid: int) -> set[int]:
+    """Return the ids of every running process below ``pid``, read from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        children = {child for child, parent in parents.items() if parent in frontier}
+        frontier = children - found
+        found |= children
+    return found
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+def test_sigterm_stops_voila_and_kernels(tmp_path: Path) -> None:
+    notebook = tmp_path / "tiny.ipynb"
+    cell = {"cell_type": "code", "metadata": {}, "source": "1 + 1", "outputs": [], "execution_count": None}
+    notebook.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    port = _free_port()
+    command = [sys.executable, "-m", "copilot_lib.cli", "serve", "--port", str(port), "--notebook", str(notebook)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: set[int] = set()
+    try:
+        # Voilà, and the kernel it starts ahead of the first page load.
+        assert _wait_until(lambda: _port_open(port) and len(_descendants(process.pid)) >= 2, 120)
+        children = _descendants(process.pid)
+
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+        assert not _port_open(port)
+        assert _wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -22,7 +22,7 @@ from copilot_lib.errors import AuthenticationError, StoreError
 from copilot_lib.health import is_settling
 from copilot_lib.history import DayOutcome, Entity, History
 from copilot_lib.history_tables import day_status, load_store, parquet_bytes
-from copilot_lib.store import LocalStore, ObjectStore, S3Store, s3_client
+from copilot_lib.store import LocalStore, ObjectStore, S3Store, open_store, s3_client
 from copilot_lib.tables import build_tables
 
 ACME = Entity("org", "acme")
@@ -606,3 +606,18 @@ def test_rebuild_day_rejects_changed_raw_parts(store: ObjectStore) -> None:
         History(store).rebuild_day(ACME, day)
 
     assert store_contents(store) == before
+
+
+@pytest.mark.parametrize("location", ["s3:/bucket", "s3:bucket/prefix", "S3:/bucket", "s3:"])
+def test_open_store_rejects_mistyped_s3_url(location: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match=f"invalid store '{location}': write s3://BUCKET"):
+        open_store(location)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_open_store_s3_url_and_folder(tmp_path: Any) -> None:
+    store = open_store("s3://bucket/some/prefix")
+    assert isinstance(store, S3Store)
+    assert (store.bucket, store.prefix) == ("bucket", "some/prefix/")
+    assert isinstance(open_store(str(tmp_path / "s3")), LocalStore)

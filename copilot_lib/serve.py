@@ -96,6 +96,23 @@ def voila_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def source_description(environ: Mapping[str, str] | None = None) -> str:
+    """Name the data source the dashboard will show, in the order the dashboard picks it."""
+    env = os.environ if environ is None else environ
+    folder = config.setting(None, config.ENV_DATA_DIR, environ=env)
+    if folder:
+        return f"report files in {folder}"
+    store = config.setting(None, config.ENV_STORE, environ=env)
+    if store:
+        return f"the history store {store}"
+    account = config.setting(None, config.ENV_ORG, environ=env) or config.setting(
+        None, config.ENV_ENTERPRISE, environ=env
+    )
+    if account:
+        return f"GitHub data for {account} when its credentials are set, else demo data"
+    return "demo data"
+
+
 def serve(
     port: int = config.DEFAULT_PORT,
     host: str = "127.0.0.1",
@@ -106,8 +123,7 @@ def serve(
     """Serve the dashboard until interrupted and return Voilà's exit status."""
     path = notebook_path(notebook)
     command = voila_command(path, port=port, host=host, preheat=preheat)
-    source = config.data_dir() or "demo data"
-    logger.info("serving %s on http://%s:%d/ with %s", path, host, port, source)
+    logger.info("serving %s on http://%s:%d/ with %s", path, host, port, source_description())
     process = subprocess.Popen(command, env=voila_environment())
     with _sigterm_raises():
         try:

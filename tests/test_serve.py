@@ -137,3 +137,16 @@ def test_sigterm_stops_voila_and_kernels(tmp_path: Path) -> None:
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("environ", "text"),
+    [
+        ({"COPILOT_DATA_DIR": "/data/reports", "COPILOT_STORE": "/store"}, "report files in /data/reports"),
+        ({"COPILOT_STORE": "s3://bucket/history"}, "the history store s3://bucket/history"),
+        ({"GITHUB_ORG": "acme"}, "GitHub data for acme"),
+        ({}, "demo data"),
+    ],
+)
+def test_source_description_follows_dashboard_order(environ: dict[str, str], text: str) -> None:
+    assert serve.source_description(environ).startswith(text)

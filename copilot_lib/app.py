@@ -225,9 +225,7 @@ class Dashboard:
         self._build_controls()
         self._tabs = list(tabs.TABS)
         if source.history:
-            self._tabs.append(
-                (history_view.HistoryView.title, lambda: history_view.HistoryView(source.days, history))
-            )
+            self._tabs.append((history_view.HistoryView.title, lambda: history_view.HistoryView(source.days, history)))
         self._built: dict[int, tabs.View] = {}
         self._slots = [widgets.VBox(layout=widgets.Layout(width="100%")) for _ in self._tabs]
         self._stale: set[int] = set()

@@ -23,9 +23,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LEGACY_KINDS = frozenset(
-    {RecordKind.LEGACY_USAGE_DAY, RecordKind.LEGACY_METRICS_DAY, RecordKind.LEGACY_TEAM_HISTORY}
-)
+LEGACY_KINDS = frozenset({RecordKind.LEGACY_USAGE_DAY, RecordKind.LEGACY_METRICS_DAY, RecordKind.LEGACY_TEAM_HISTORY})
 
 
 def _day(text: str) -> date:

@@ -148,9 +148,7 @@ class AppAuth:
         clock: Clock = time.time,
     ):
         if (org is None) == (enterprise is None) and installation_id is None:
-            raise ConfigError(
-                "AppAuth needs exactly one of org and enterprise, or an installation_id"
-            )
+            raise ConfigError("AppAuth needs exactly one of org and enterprise, or an installation_id")
         self.issuer = parse_issuer(issuer)
         self.org = org
         self.enterprise = enterprise
@@ -182,10 +180,7 @@ class AppAuth:
 
     def authorization(self, send: Send) -> str:
         with self._lock:
-            if (
-                self._token is None
-                or self._clock() >= self._expires_at - TOKEN_REFRESH_MARGIN_SECONDS
-            ):
+            if self._token is None or self._clock() >= self._expires_at - TOKEN_REFRESH_MARGIN_SECONDS:
                 self._mint(send)
             assert self._token is not None
             return f"Bearer {self._token.reveal()}"

@@ -127,9 +127,7 @@ def _summary(args: argparse.Namespace) -> int:
     selection = {"scope": args.scope, "entity_id": args.entity_id}
     last_day = data_range(select(tables, args.scope, args.entity_id))[1]
     if args.since and args.until is None and last_day is not None and args.since > last_day:
-        raise UsageError(
-            f"--since {args.since} is after the last day of data, {last_day}: choose an earlier day"
-        )
+        raise UsageError(f"--since {args.since} is after the last day of data, {last_day}: choose an earlier day")
     result = kpis(tables, args.since, args.until, **selection).as_dict()
     if result["assigned_seats"] is None:
         # Without a seat listing there is no denominator: leave adoption out, not zero.

@@ -137,9 +137,7 @@ def github_settings(
     if not org_name and not enterprise_name:
         raise ConfigError(f"no organisation or enterprise given: set {ENV_ORG} or {ENV_ENTERPRISE}")
 
-    issuer = setting(app_client_id, ENV_APP_CLIENT_ID, environ=environ) or setting(
-        app_id, ENV_APP_ID, environ=environ
-    )
+    issuer = setting(app_client_id, ENV_APP_CLIENT_ID, environ=environ) or setting(app_id, ENV_APP_ID, environ=environ)
     key_text = setting(private_key, ENV_APP_PRIVATE_KEY, environ=environ)
     key_path = setting(private_key_path, ENV_APP_PRIVATE_KEY_PATH, environ=environ)
     key_secret = setting(private_key_secret, ENV_APP_PRIVATE_KEY_SECRET, environ=environ)
@@ -162,9 +160,7 @@ def github_settings(
         private_key=Secret(key_text) if key_text else None,
         private_key_path=Path(key_path).expanduser() if key_path else None,
         private_key_secret=key_secret,
-        installation_id=_installation_id(
-            setting(installation_id, ENV_APP_INSTALLATION_ID, environ=environ)
-        ),
+        installation_id=_installation_id(setting(installation_id, ENV_APP_INSTALLATION_ID, environ=environ)),
         token=Secret(token_text) if token_text else None,
     )
 

@@ -295,4 +295,3 @@ def run_fetch(args: argparse.Namespace) -> int:
     for name, message in summary.failed.items():
         sys.stderr.write(f"missing {name}: {message}\n")
     return 0 if summary.ok else 1
-

@@ -163,9 +163,7 @@ def check_day(scope: Scope, day: date, *, today: date | None = None) -> None:
         )
 
 
-def fetch_report(
-    client: GitHubClient, scope: Scope, report: str, day: date | None = None
-) -> ReportResult:
+def fetch_report(client: GitHubClient, scope: Scope, report: str, day: date | None = None) -> ReportResult:
     """Fetch one report's envelope and download all its parts.
 
     ``report`` is one of :func:`all_reports`; 1-day reports need ``day``. When a download
@@ -186,9 +184,7 @@ def fetch_report(
         except ReportLinkExpiredError:
             if attempt == 2:
                 raise
-            logger.warning(
-                "a download link of %s %s expired; requesting the report again", scope, report
-            )
+            logger.warning("a download link of %s %s expired; requesting the report again", scope, report)
             continue
         logger.info(
             "downloaded %s %s%s: %d parts, %d bytes",
@@ -228,8 +224,7 @@ def fetch_report_envelope(
         return ReportNotAvailable(scope, report, day, NotReadyForm.MESSAGE, body)
     if not isinstance(body, dict) or not isinstance(body.get("download_links"), list):
         raise GitHubError(
-            f"GitHub returned an unexpected body for {path} (no download_links list): "
-            f"{str(body)[:200]}",
+            f"GitHub returned an unexpected body for {path} (no download_links list): {str(body)[:200]}",
             status=response.status_code,
             request_id=response.headers.get("x-github-request-id"),
         )
@@ -275,9 +270,7 @@ def _links(envelope: dict[str, Any], report: str) -> list[str]:
     return list(links)
 
 
-def fetch_seats(
-    client: GitHubClient, scope: Scope, *, concurrent: bool = True
-) -> Iterator[dict[str, Any]]:
+def fetch_seats(client: GitHubClient, scope: Scope, *, concurrent: bool = True) -> Iterator[dict[str, Any]]:
     """Yield every Copilot seat of an organisation (or, with a classic token, an enterprise).
 
     Seats keep ``assignee: null`` and ``last_activity_at: null`` as GitHub sends them.
@@ -286,9 +279,7 @@ def fetch_seats(
         yield from page.get("seats") or []
 
 
-def fetch_seat_pages(
-    client: GitHubClient, scope: Scope, *, concurrent: bool = True
-) -> Iterator[dict[str, Any]]:
+def fetch_seat_pages(client: GitHubClient, scope: Scope, *, concurrent: bool = True) -> Iterator[dict[str, Any]]:
     """Yield each page body ``{total_seats, seats}`` of the seat listing, in page order."""
     for page in client.pages(f"{scope.prefix}/copilot/billing/seats", concurrent=concurrent):
         if not isinstance(page, dict):

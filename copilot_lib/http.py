@@ -157,9 +157,7 @@ class GitHubClient:
                 attempts.sent_authorization = headers["Authorization"]
             started = self._clock()
             try:
-                response = self.session.request(
-                    method, url, params=params, headers=headers, timeout=self.timeout
-                )
+                response = self.session.request(method, url, params=params, headers=headers, timeout=self.timeout)
             except TRANSIENT_ERRORS as exc:
                 self._retry_transient(attempts, method, url, f"{type(exc).__name__}: {exc}", exc)
                 continue
@@ -172,9 +170,7 @@ class GitHubClient:
             )
             if response.ok:
                 return response
-            if self._should_retry(
-                response, attempts, method, url, authenticated and authorization is None
-            ):
+            if self._should_retry(response, attempts, method, url, authenticated and authorization is None):
                 continue
             raise self._error(method, url, response, authenticated)
 
@@ -191,9 +187,7 @@ class GitHubClient:
 
     def _credential_header(self) -> str:
         if self.auth is None:
-            raise AuthenticationError(
-                "no GitHub credentials configured: set GITHUB_TOKEN or a GitHub App"
-            )
+            raise AuthenticationError("no GitHub credentials configured: set GITHUB_TOKEN or a GitHub App")
         return self.auth.authorization(self._send_app_call)
 
     def _send_app_call(self, method: str, path: str, authorization: str) -> Any:
@@ -224,9 +218,7 @@ class GitHubClient:
                 return True
         return False
 
-    def _retry_transient(
-        self, attempts: _Attempts, method: str, url: str, reason: str, exc: Exception | None
-    ) -> None:
+    def _retry_transient(self, attempts: _Attempts, method: str, url: str, reason: str, exc: Exception | None) -> None:
         attempts.transient += 1
         if attempts.transient > self.policy.max_retries:
             if isinstance(exc, requests.ConnectionError):
@@ -243,9 +235,7 @@ class GitHubClient:
                 "GitHub or the network is unavailable, try again later",
                 url=_loggable(url),
             ) from exc
-        ceiling = min(
-            self.policy.backoff_max, self.policy.backoff_base * 2 ** (attempts.transient - 1)
-        )
+        ceiling = min(self.policy.backoff_max, self.policy.backoff_base * 2 ** (attempts.transient - 1))
         delay = ceiling * self._jitter()
         logger.warning(
             "%s %s failed (%s); retry %d of %d in %.1f s",
@@ -309,9 +299,7 @@ class GitHubClient:
         )
         self._sleep(wait)
 
-    def _error(
-        self, method: str, url: str, response: requests.Response, authenticated: bool
-    ) -> GitHubError:
+    def _error(self, method: str, url: str, response: requests.Response, authenticated: bool) -> GitHubError:
         status = response.status_code
         path = urlsplit(url).path
         message = _message(response)
@@ -350,9 +338,7 @@ class GitHubClient:
 
     # -- paging ----------------------------------------------------------------------------
 
-    def pages(
-        self, path: str, params: Mapping[str, Any] | None = None, *, concurrent: bool = True
-    ) -> Iterator[Any]:
+    def pages(self, path: str, params: Mapping[str, Any] | None = None, *, concurrent: bool = True) -> Iterator[Any]:
         """Yield the decoded JSON body of every page of a paged endpoint, in page order.
 
         Pages are requested with ``per_page=100`` and followed through ``Link: rel="next"``.
@@ -370,9 +356,7 @@ class GitHubClient:
             for last_response in self._get_many(urls):
                 yield json_body(last_response)
             # Pages added while fetching show up as a rel="next" on the old last page.
-            links = (
-                parse_link_header(last_response.headers.get("Link", "")) if last_response else {}
-            )
+            links = parse_link_header(last_response.headers.get("Link", "")) if last_response else {}
         next_url = links.get("next")
         while next_url:
             response = self.request("GET", next_url)

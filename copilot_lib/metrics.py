@@ -694,6 +694,8 @@ def _trailing_distinct(active: pd.DataFrame, span: int) -> dict[pd.Timestamp, in
     calendar = pd.date_range(first, last, freq="D")
     change = starts.reindex(calendar, fill_value=0) - ends.reindex(calendar, fill_value=0)
     return {day: int(count) for day, count in change.cumsum().items()}
+
+
 # ---------------------------------------------------------------------------------------
 # Definitions used by the dashboard views: periods, per-period distinct users and rates,
 # change against the previous period, seats, teams and data health.

@@ -118,9 +118,9 @@ def span_days(start: Any, end: Any) -> int | None:
     except ValueError:
         return None
 
+
 UNREADABLE_HINT = (
-    "check that this user may read it and that a .gz file is complete and gzip-compressed, "
-    "or move it out of the folder"
+    "check that this user may read it and that a .gz file is complete and gzip-compressed, or move it out of the folder"
 )
 
 

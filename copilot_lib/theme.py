@@ -54,18 +54,13 @@ def load_theme(environ: Mapping[str, str] | None = None) -> Theme:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(
-            f"theme file {str(path)!r} not found: fix {config.ENV_THEME} or unset it"
-        ) from exc
+        raise ConfigError(f"theme file {str(path)!r} not found: fix {config.ENV_THEME} or unset it") from exc
     except (OSError, ValueError) as exc:
         raise ConfigError(
-            f"theme file {str(path)!r} is not valid JSON ({exc}): "
-            f"fix it or unset {config.ENV_THEME}"
+            f"theme file {str(path)!r} is not valid JSON ({exc}): fix it or unset {config.ENV_THEME}"
         ) from exc
     if not isinstance(data, dict):
-        raise ConfigError(
-            f"theme file {str(path)!r} must hold a JSON object with name, logo and colors"
-        )
+        raise ConfigError(f"theme file {str(path)!r} must hold a JSON object with name, logo and colors")
     return Theme(
         name=str(data.get("name") or DEFAULT_NAME),
         logo_data_uri=_logo(path.parent, data.get("logo")),
@@ -76,12 +71,8 @@ def load_theme(environ: Mapping[str, str] | None = None) -> Theme:
 def _colors(path: Path, value: object) -> tuple[str, ...]:
     if value is None:
         return PALETTE
-    if not isinstance(value, list) or not all(
-        isinstance(item, str) and COLOR.match(item) for item in value
-    ):
-        raise ConfigError(
-            f"theme file {str(path)!r}: colors must be a list of '#rrggbb' strings, not {value!r}"
-        )
+    if not isinstance(value, list) or not all(isinstance(item, str) and COLOR.match(item) for item in value):
+        raise ConfigError(f"theme file {str(path)!r}: colors must be a list of '#rrggbb' strings, not {value!r}")
     return tuple(value) + PALETTE[len(value) :]
 
 
@@ -95,12 +86,7 @@ def _logo(folder: Path, value: object) -> str | None:
     try:
         payload = logo.read_bytes()
     except OSError as exc:
-        raise ConfigError(
-            f"theme logo {str(logo)!r} cannot be read ({exc}): fix the path in the theme file"
-        ) from exc
+        raise ConfigError(f"theme logo {str(logo)!r} cannot be read ({exc}): fix the path in the theme file") from exc
     if len(payload) > MAX_LOGO_BYTES:
-        raise ConfigError(
-            f"theme logo {str(logo)!r} is larger than {MAX_LOGO_BYTES // 1024} KiB: "
-            "use a smaller file"
-        )
+        raise ConfigError(f"theme logo {str(logo)!r} is larger than {MAX_LOGO_BYTES // 1024} KiB: use a smaller file")
     return f"data:{media_type};base64,{base64.b64encode(payload).decode('ascii')}"

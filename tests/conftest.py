@@ -17,7 +17,5 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     reason = f"{CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)"
     if os.environ.get(REQUIRE_BROWSER) == "1":
-        pytest.fail(
-            f"{reason}; {REQUIRE_BROWSER}=1 requires the browser tests to run", pytrace=False
-        )
+        pytest.fail(f"{reason}; {REQUIRE_BROWSER}=1 requires the browser tests to run", pytrace=False)
     pytest.skip(reason)

@@ -31,9 +31,7 @@ def overview(dashboard: app.Dashboard) -> tabs.OverviewView:
 def kpi_value(dashboard: app.Dashboard, key: str) -> str:
     html = overview(dashboard).kpis.value
     start = html.index(f'data-kpi="{key}"')
-    value_start = html.index('class="copilot-kpi-value">', start) + len(
-        'class="copilot-kpi-value">'
-    )
+    value_start = html.index('class="copilot-kpi-value">', start) + len('class="copilot-kpi-value">')
     return html[value_start : html.index("</p>", value_start)]
 
 
@@ -157,9 +155,7 @@ def test_missing_folder_shows_message_panel(tmp_path: Path) -> None:
 
 
 def test_malformed_file_shows_file_and_line(tmp_path: Path) -> None:
-    (tmp_path / "broken.ndjson").write_text(
-        '{"day": "2026-01-01", "organization_id": "1"}\n{not json\n'
-    )
+    (tmp_path / "broken.ndjson").write_text('{"day": "2026-01-01", "organization_id": "1"}\n{not json\n')
 
     source = app.load_source({"COPILOT_DATA_DIR": str(tmp_path)})
 

@@ -26,9 +26,7 @@ def draw_every_tab(dashboard: app.Dashboard) -> None:
 
 
 def dashboard_for(folder: Path) -> app.Dashboard:
-    dashboard = app.Dashboard(
-        app.load_source({"COPILOT_DATA_DIR": str(folder)}), today=date(2026, 5, 1)
-    )
+    dashboard = app.Dashboard(app.load_source({"COPILOT_DATA_DIR": str(folder)}), today=date(2026, 5, 1))
     assert dashboard.source.error is None
     return dashboard
 

@@ -356,9 +356,7 @@ def test_token_expiry_parsed(client: GitHubClient, fake: FakeGitHub, clock: Fake
     assert datetime.fromtimestamp(auth._expires_at).year >= 2025
 
 
-def test_stale_401_keeps_newer_token(
-    client: GitHubClient, fake: FakeGitHub, org: FakeAccount
-) -> None:
+def test_stale_401_keeps_newer_token(client: GitHubClient, fake: FakeGitHub, org: FakeAccount) -> None:
     auth = client.auth
     assert isinstance(auth, AppAuth)
     send = client._send_app_call

@@ -36,9 +36,7 @@ def test_missing_browser_skips(project: pytest.Pytester, monkeypatch: pytest.Mon
     result.stdout.fnmatch_lines(["*/nonexistent/chromium not found*"])
 
 
-def test_missing_browser_fails_when_required(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_browser_fails_when_required(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COPILOT_REQUIRE_BROWSER", "1")
 
     result = project.runpytest()

@@ -22,7 +22,5 @@ def test_notebook_has_no_outputs(path: Path) -> None:
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
-        assert cell.outputs == [], (
-            f"{path.name} cell {index} has outputs: clear them before committing"
-        )
+        assert cell.outputs == [], f"{path.name} cell {index} has outputs: clear them before committing"
         assert cell.execution_count is None, f"{path.name} cell {index} has an execution count"

@@ -72,9 +72,7 @@ def test_states_on_demo_match_seat_file(demo_tables: Tables, demo_data: demo.Dem
         assert counts == expected_states(seats, END, threshold), threshold
 
 
-def test_states_on_samples_match_seat_file(
-    sample_tables: Tables, sample_seats: list[dict[str, Any]]
-) -> None:
+def test_states_on_samples_match_seat_file(sample_tables: Tables, sample_seats: list[dict[str, Any]]) -> None:
     counts = state_counts(sample_tables, Filters())
 
     assert counts == expected_states(sample_seats, SAMPLE_LAST_DAY, 30)

@@ -60,9 +60,7 @@ def test_environment_adds_template_folder() -> None:
     assert "cdn." not in template.read_text().split("-#}", 1)[1]
 
 
-def test_cli_serve_reports_missing_notebook(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_serve_reports_missing_notebook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from copilot_lib import cli
 
     status = cli.main(["serve", "--port", "9", "--notebook", str(tmp_path / "absent.ipynb")])

@@ -77,9 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve a fake GitHub with sample Copilot data.")
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--users", type=_positive, default=40, help="seats and users (default 40)")
-    parser.add_argument(
-        "--days", type=_positive, default=28, help="days of reports ending yesterday (default 28)"
-    )
+    parser.add_argument("--days", type=_positive, default=28, help="days of reports ending yesterday (default 28)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

@@ -190,7 +190,7 @@ def daily_totals(selection: Selection) -> pd.DataFrame:
             sums = np.bincount(
                 rows.day[positions], weights=np.nan_to_num(rows.counters[name][positions]), minlength=prepared.days
             )
-            # The row arrays read a missing counter as 0; the per-day sums keep it missing.
+            # The row arrays read a missing counter as 0, so the per-day sums tell when it is missing.
             reported = ~np.isnan(prepared.user_day_sums[name][selection.entity_mask][:, days]).all(axis=0)
             frame[name] = np.where(present & reported, sums[days], np.nan)
         return frame

@@ -491,3 +491,14 @@ def test_days_outside_timestamp_range_skipped(tmp_path):
     assert tables.user_daily["user_id"].tolist() == [2]
     assert pd.isna(tables["seats"]["created_at"].iloc[0])
     assert load_legacy(tmp_path)["legacy_usage_daily"].empty
+
+
+def test_copilot_cli_feature_has_readable_label(tmp_path):
+    from copilot_lib.views import Filters, features
+
+    record = user("2026-11-01", 1, 2, totals_by_feature=[{"feature": "copilot_cli", **counters(2, 0, 0)}])
+    tables = load_records(tmp_path, [record])
+
+    labels = features(tables, Filters()).totals.set_index("feature")["label"]
+
+    assert labels["copilot_cli"] == "Copilot CLI"

@@ -26,6 +26,7 @@ FEATURE_LABELS = {
     "chat_panel_unknown_mode": "Chat: unknown mode",
     "chat_inline": "Chat: inline",
     "agent_edit": "Agent edits",
+    "copilot_cli": "Copilot CLI",
 }
 # User flags and what each records a user did that day.
 SURFACES = {

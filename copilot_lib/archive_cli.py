@@ -180,6 +180,8 @@ def run_backfill(args: argparse.Namespace) -> int:
     _reject_future("--until", args.until)
     _reject_before_first_day(args)
     store = open_store(args.store, endpoint_url=args.endpoint_url)
+    # Settings first, so that a settings error is not printed after an empty progress bar.
+    settings = _settings(args)
     bar = tqdm(unit="day", desc="backfill", disable=args.no_progress, file=sys.stderr)
 
     def on_plan(plan: DayPlan) -> None:
@@ -198,7 +200,7 @@ def run_backfill(args: argparse.Namespace) -> int:
     try:
         with bar:
             summary = archive_from_settings(
-                _settings(args),
+                settings,
                 store,
                 since=args.since,
                 until=args.until,

@@ -27,20 +27,11 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from copilot_lib import schema
-from copilot_lib.flatten import PARENT_INDEX, Flattener, as_day
+from copilot_lib.flatten import ARROW_TYPES, PARENT_INDEX, Flattener, as_day
 from copilot_lib.reports import span_days
 
 logger = logging.getLogger(__name__)
 
-_ARROW_TYPES = {
-    schema.INT: pa.int64(),
-    schema.INT32: pa.int32(),
-    schema.FLOAT: pa.float64(),
-    schema.BOOL: pa.bool_(),
-    schema.TEXT: pa.string(),
-    schema.CATEGORY: pa.string(),
-    schema.DAY: pa.string(),
-}
 
 # Top-level keys that make a record another kind (see reports.classify) whatever their value.
 # They are read as null-typed fields, so any other value makes pyarrow fail. A null value
@@ -88,7 +79,7 @@ _VERSION_PATHS = {
 
 
 def _fields(columns: tuple[tuple[str, str], ...]) -> list[pa.Field]:
-    return [pa.field(name, _ARROW_TYPES[kind]) for name, kind in columns]
+    return [pa.field(name, ARROW_TYPES[kind]) for name, kind in columns]
 
 
 def _version(*names: str) -> pa.DataType:
@@ -282,7 +273,7 @@ def _typed(values: dict[str, pa.Array], columns: tuple[tuple[str, str], ...], pa
         array = values[name]
         if name in schema.DIMENSIONS:
             array = pc.if_else(pc.equal(pc.fill_null(array, ""), ""), schema.UNKNOWN, array)
-        arrays.append(array.cast(_ARROW_TYPES[kind]))
+        arrays.append(array.cast(ARROW_TYPES[kind]))
     if parent is not None:
         names.insert(0, PARENT_INDEX)
         arrays.insert(0, pa.array(parent, type=pa.int64()))

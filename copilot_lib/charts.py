@@ -157,8 +157,14 @@ def activity_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE, x: st
     )
     empty = series.empty or series[GENERATIONS].isna().all()
     apply_layout(figure, "Code generations, acceptances and acceptance rate", y_title="Count", empty=empty)
+    figure.update_layout(barmode="group")
+    add_rate_axis(figure)
+    return figure
+
+
+def add_rate_axis(figure: go.Figure) -> None:
+    """Add the right-hand axis, 0 to 100%, that acceptance-rate traces (``yaxis="y2"``) use."""
     figure.update_layout(
-        barmode="group",
         yaxis2={
             "title": {"text": "Acceptance rate"},
             "overlaying": "y",
@@ -171,7 +177,6 @@ def activity_figure(series: pd.DataFrame, colors: Sequence[str] = PALETTE, x: st
             "showgrid": False,
         },
     )
-    return figure
 
 
 BREAKDOWN_BARS = (

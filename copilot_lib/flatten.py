@@ -120,7 +120,8 @@ def as_text(value: Any) -> str | None:
     return None
 
 
-_ARROW_TYPES = {
+# The Arrow type each column kind is built as.
+ARROW_TYPES = {
     schema.INT: pa.int64(),
     schema.INT32: pa.int32(),
     schema.FLOAT: pa.float64(),
@@ -156,7 +157,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
 def column_array(values: Iterable[Any], kind: str) -> pa.Array:
     """Build one typed Arrow column, converting value by value only when the fast path fails."""
     values = values if isinstance(values, list | tuple) else list(values)
-    target = _ARROW_TYPES[kind]
+    target = ARROW_TYPES[kind]
     try:
         if kind in _STRICT_KINDS:
             return pa.array(values, type=target)
@@ -198,7 +199,7 @@ def rows_table(rows: list[tuple[Any, ...]], columns: Columns, with_parent: bool)
 
 @functools.cache
 def _empty_table(names: tuple[str, ...], kinds: tuple[str, ...]) -> pa.Table:
-    columns = {name: pa.array([], type=_ARROW_TYPES[kind]) for name, kind in zip(names, kinds, strict=True)}
+    columns = {name: pa.array([], type=ARROW_TYPES[kind]) for name, kind in zip(names, kinds, strict=True)}
     return pa.table(columns)
 
 

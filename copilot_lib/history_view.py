@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import ipywidgets as widgets
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -217,10 +216,6 @@ def api_changes_in(first: pd.Timestamp, last: pd.Timestamp) -> list[ApiChange]:
     return [change for change in API_CHANGES if first <= pd.Timestamp(change.day) <= last]
 
 
-def _values(column: pd.Series) -> np.ndarray:
-    return column.to_numpy(dtype="float64", na_value=np.nan)
-
-
 def history_figure(
     series: pd.DataFrame,
     grain: str = "day",
@@ -243,7 +238,7 @@ def history_figure(
         figure.add_trace(
             go.Scatter(
                 x=series["period"],
-                y=_values(series[column]),
+                y=charts.float_values(series[column]),
                 name=label,
                 mode="lines+markers",
                 connectgaps=False,
@@ -320,7 +315,7 @@ def users_figure(
     figure.add_trace(
         go.Bar(
             x=series["period"],
-            y=_values(series[ACTIVE_USERS]) if ACTIVE_USERS in series else [],
+            y=charts.float_values(series[ACTIVE_USERS]) if ACTIVE_USERS in series else [],
             name="Distinct active users",
             marker={"color": colors[0]},
             hovertemplate="%{y:,.0f}",
@@ -334,7 +329,7 @@ def users_figure(
         figure.add_trace(
             go.Scatter(
                 x=series["period"],
-                y=_values(series[column]) * 100,
+                y=charts.float_values(series[column]) * 100,
                 name=label,
                 mode="lines+markers",
                 connectgaps=False,
@@ -345,18 +340,7 @@ def users_figure(
         )
     charts.apply_layout(figure, "Active users and acceptance rate", y_title="Users", empty=series.empty)
     _legend_below(figure)
-    figure.update_layout(
-        yaxis2={
-            "title": {"text": "Acceptance rate"},
-            "overlaying": "y",
-            "side": "right",
-            "range": [0, 100],
-            "tickmode": "linear",
-            "dtick": 20,
-            "ticksuffix": "%",
-            "showgrid": False,
-        }
-    )
+    charts.add_rate_axis(figure)
     if not series.empty:
         _mark_api_changes(figure, series, grain)
     return figure

@@ -134,12 +134,17 @@ def stop_process_tree(process: subprocess.Popen[bytes]) -> None:
             child.kill()
 
 
-def start_voila(data_dir: Path, home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start Voilà on the dashboard notebook for ``data_dir`` and wait until it listens."""
+def start_voila(source: dict[str, str], home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start Voilà on the dashboard notebook and wait until it listens.
+
+    ``source`` sets the data source, for example ``{"COPILOT_DATA_DIR": folder}``.
+    """
     env = serve.voila_environment()
+    env.pop("COPILOT_DATA_DIR", None)
+    env.pop("COPILOT_STORE", None)
     env.update(
         {
-            "COPILOT_DATA_DIR": str(data_dir),
+            **source,
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
             "JUPYTER_DATA_DIR": str(home / "data"),
             "JUPYTER_CONFIG_DIR": str(home / "config"),
@@ -171,7 +176,7 @@ def start_voila(data_dir: Path, home: Path) -> tuple[subprocess.Popen[bytes], st
 def voila_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not SAMPLES.is_dir():
         pytest.fail(f"sample reports not found at {SAMPLES}: clone the repository next to shared/")
-    process, url = start_voila(SAMPLES, tmp_path_factory.mktemp("jupyter"))
+    process, url = start_voila({"COPILOT_DATA_DIR": str(SAMPLES)}, tmp_path_factory.mktemp("jupyter"))
     try:
         yield url
     finally:
@@ -196,7 +201,7 @@ def demo_logins(demo_folder: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory, demo_folder: Path) -> Iterator[str]:
-    process, url = start_voila(demo_folder, tmp_path_factory.mktemp("jupyter-demo"))
+    process, url = start_voila({"COPILOT_DATA_DIR": str(demo_folder)}, tmp_path_factory.mktemp("jupyter-demo"))
     try:
         yield url
     finally:

@@ -6,7 +6,6 @@ This module runs its own Voilà server, because ``COPILOT_STORE`` only applies w
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -19,13 +18,11 @@ from test_dashboard_browser import (  # noqa: F401 - the browser, page and block
     UPDATE_TIMEOUT_MS,
     blocked,
     browser,
-    free_port,
     page,
+    start_voila,
     stop_process_tree,
-    wait_until_listening,
 )
 
-from copilot_lib import serve
 from copilot_lib.archive import archive
 from copilot_lib.history import Entity, History
 from copilot_lib.legacy import load_legacy
@@ -45,33 +42,9 @@ def voila_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     archive(FakeSource(days=20), history, entity, today=TODAY, since=NEWEST_SETTLED - timedelta(days=20))
     history.save_legacy(entity, load_legacy(SAMPLES / "legacy"))
 
-    home = tmp_path_factory.mktemp("jupyter")
-    env = serve.voila_environment()
-    env.pop("COPILOT_DATA_DIR", None)
-    env.update(
-        {
-            "COPILOT_STORE": str(root),
-            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-            "JUPYTER_DATA_DIR": str(home / "data"),
-            "JUPYTER_CONFIG_DIR": str(home / "config"),
-            "IPYTHONDIR": str(home / "ipython"),
-            "JUPYTER_PLATFORM_DIRS": "1",
-        }
-    )
-    port = free_port()
-    log = home / "voila.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            serve.voila_command(serve.notebook_path(), port=port),
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=home,
-        )
+    process, url = start_voila({"COPILOT_STORE": str(root)}, tmp_path_factory.mktemp("jupyter"))
     try:
-        wait_until_listening(port, process, log)
-        yield f"http://127.0.0.1:{port}/"
+        yield url
     finally:
         stop_process_tree(process)
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from copilot_lib import metrics
+from copilot_lib.schema import USER_FLAGS
 from copilot_lib.tables import Tables
 
 logger = logging.getLogger(__name__)
@@ -31,15 +32,6 @@ COUNTERS = (
     "loc_suggested_to_add_sum",
     metrics.LOC_ADDED,
     metrics.LOC_DELETED,
-)
-USER_FLAGS = (
-    "used_agent",
-    "used_chat",
-    "used_cli",
-    "used_copilot_code_review_active",
-    "used_copilot_code_review_passive",
-    "used_copilot_cloud_agent",
-    "used_copilot_app",
 )
 ENTITY_USER_COUNTS = (
     "daily_active_users",

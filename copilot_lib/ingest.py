@@ -78,9 +78,9 @@ _PANDAS_TYPES = {
 class Part:
     """A whole file (``start`` None) or the NDJSON lines in bytes [start, end) of one.
 
-    ``first_line`` is the line number at ``start``, or None when it is not known yet: the
-    chunk read from such a part numbers its lines from 1, and :func:`number_lines` shifts
-    them once the line counts of the file's earlier parts are known.
+    ``first_line`` is the line number at ``start``, or None when it is not known yet. The
+    chunk read from such a part numbers its lines from 1. :func:`number_lines` shifts them
+    once the line counts of the file's earlier parts are known.
     """
 
     path: str
@@ -93,8 +93,8 @@ class Part:
 class Chunk:
     """Result of one worker: typed tables, the records of other kinds and a skip count.
 
-    ``part`` is set when the chunk holds exactly one byte range of a file; ``lines`` is then
-    the number of line breaks in it. When that part's ``first_line`` is None, the chunk's
+    ``part`` is set when the chunk contains exactly one byte range of a file, and ``lines``
+    is then the number of line breaks in it. When that part's ``first_line`` is None, the chunk's
     line numbers start at 1 instead of the part's first line.
     """
 

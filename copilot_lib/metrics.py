@@ -231,7 +231,7 @@ def assigned_seats(tables: Tables, as_of: date | None = None) -> int | None:
     """Count the Copilot seats assigned on ``as_of``, or None when no seat listing was read.
 
     Each assignee counts once, because an enterprise listing repeats a user once per
-    granting organisation or team; a seat whose assignee is null (a deleted account)
+    granting organisation or team. A seat whose assignee is null (a deleted account)
     counts as one seat. :func:`seat_listing` tells which snapshot is used.
     """
     seats = seat_listing(tables, as_of)

@@ -120,7 +120,8 @@ def test_sigterm_stops_voila_and_kernels(tmp_path: Path) -> None:
     children: set[int] = set()
     try:
         # Voilà, and the kernel it starts ahead of the first page load.
-        assert _wait_until(lambda: _port_open(port) and len(_descendants(process.pid)) >= 2, 120)
+        assert _wait_until(lambda: _port_open(port), 120)
+        assert _wait_until(lambda: len(_descendants(process.pid)) >= 2, 120)
         children = _descendants(process.pid)
 
         process.send_signal(signal.SIGTERM)

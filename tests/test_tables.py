@@ -305,7 +305,7 @@ def test_split_keeps_line_numbers(tmp_path, arrow_readable):
     assert users["user_id"].tolist() == list(range(1, 400))
 
 
-def test_split_names_the_file_line_of_a_bad_line(tmp_path):
+def test_split_bad_line_names_file_line(tmp_path):
     lines = [json.dumps(user("2026-11-01", number, 1)) for number in range(1, 200)]
     lines[150] = "{not json"
     path = tmp_path / "users.ndjson"

@@ -27,7 +27,7 @@ from typing import Any, cast
 import ipywidgets as widgets
 import pandas as pd
 
-from copilot_lib import config, demo, history_view, tabs, views
+from copilot_lib import config, demo, history_view, preview, tabs, views
 from copilot_lib.components import Chart
 from copilot_lib.errors import CopilotDashboardError
 from copilot_lib.fetch import fetch_latest
@@ -118,6 +118,12 @@ def load_source(environ: Mapping[str, str] | None = None, *, on_progress: Progre
         message = mask(f"{type(exc).__name__}: {exc}", secret_values(env))
         logger.error("loading the dashboard data failed unexpectedly: %s", message)
         return Source(tables=None, label=label, error=message, fix=fix)
+
+
+def loads_from_github(env: Mapping[str, str]) -> bool:
+    """Return True when :func:`load_source` would fetch live data from GitHub."""
+    local = (config.ENV_DATA_DIR, config.ENV_STORE)
+    return live_configured(env) and not any(config.setting(None, name, environ=env) for name in local)
 
 
 def live_configured(env: Mapping[str, str]) -> bool:
@@ -366,6 +372,11 @@ class Dashboard:
             self._stale.add(index)
         return view
 
+    def first_view(self) -> tabs.ResultView | None:
+        """Return the first tab's view if it is built and draws from one result, else None."""
+        view = self._built.get(0)
+        return view if isinstance(view, tabs.ResultView) else None
+
     def charts(self) -> dict[str, Chart]:
         """Return every chart of every view, by name."""
         found = {}
@@ -506,6 +517,11 @@ def show(environ: Mapping[str, str] | None = None, *, background: bool = True) -
     With ``background`` the widget first shows a loading message while a thread loads the
     data and then fills it in. A long load (a large folder, or live data from GitHub) thus
     shows a status on the page instead of Voilà's blank "Executing" spinner.
+
+    In a kernel of Voilà's pool, which runs the notebook before a viewer asks for the page,
+    the notebook also waits for local data (at most ``preview.WAIT_SECONDS``) and displays
+    a static preview of the first tab, which the page shows until the widgets are drawn.
+    Live data from GitHub can take minutes, so its page shows the loading message instead.
     """
     log_to_server()
     try:
@@ -520,8 +536,16 @@ def show(environ: Mapping[str, str] | None = None, *, background: bool = True) -
     message.add_class("copilot-loading")
     shell = widgets.VBox([message], layout=widgets.Layout(width="100%"))
     shell.add_class("copilot-dashboard")
-    thread = threading.Thread(target=_fill, args=(shell, environ, theme), name="copilot-load", daemon=True)
+    built: list[Dashboard] = []
+    thread = threading.Thread(target=_fill, args=(shell, environ, theme, built), name="copilot-load", daemon=True)
     thread.start()
+    env = os.environ if environ is None else environ
+    if preview.wanted(env) and not loads_from_github(env):
+        thread.join(preview.WAIT_SECONDS)
+        if not built:
+            logger.info("no preview of the first tab: the data took over %.0f s to load", preview.WAIT_SECONDS)
+        elif not preview.show_preview(built[0]):
+            logger.info("no preview of the first tab: it has nothing to draw")
     return shell
 
 
@@ -537,12 +561,14 @@ def progress_message(message: widgets.HTML) -> Progress:
     return report
 
 
-def _fill(shell: widgets.VBox, environ: Mapping[str, str] | None, theme: Theme) -> None:
-    """Load the data and put the dashboard's widgets into ``shell``."""
+def _fill(shell: widgets.VBox, environ: Mapping[str, str] | None, theme: Theme, built: list[Dashboard]) -> None:
+    """Load the data, put the dashboard's widgets into ``shell`` and append it to ``built``."""
     message = cast(widgets.HTML, shell.children[0])
     try:
         source = load_source(environ, on_progress=progress_message(message))
-        shell.children = Dashboard(source, theme).widget.children
+        dashboard = Dashboard(source, theme)
+        shell.children = dashboard.widget.children
+        built.append(dashboard)
     except Exception:  # the viewer sees a message panel, never a traceback
         logger.exception("building the dashboard failed")
         failure = widgets.HTML(

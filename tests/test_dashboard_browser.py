@@ -77,8 +77,8 @@ DEMO_USERS = 40
 DEMO_DAYS = 60
 
 # True once every named chart is on screen with a visible height and at least one trace path
-# with a non-empty outline.
-TRACES_DRAWN = """(names) => names.every((name) => {
+# with a non-empty outline, and the page has removed its static preview.
+TRACES_DRAWN = """(names) => !document.getElementById('copilot-preview') && names.every((name) => {
   const chart = document.querySelector(`.copilot-chart-${name}`);
   if (!chart || chart.getBoundingClientRect().height < 100) return false;
   const paths = chart.querySelectorAll('.trace path');
@@ -495,3 +495,38 @@ def test_page_requests_only_loopback(page: Page, voila_url: str, blocked: list[s
     open_dashboard(page, voila_url)
 
     assert blocked == []
+
+
+# True once the static preview shows every named chart with a drawn trace.
+PREVIEW_DRAWN = """(names) => names.every((name) => {
+  const chart = document.querySelector(`#copilot-preview .copilot-preview-chart-${name}`);
+  if (!chart || chart.getBoundingClientRect().height < 100) return false;
+  return Array.from(chart.querySelectorAll('.trace path')).some((p) => (p.getAttribute('d') || '').length > 3);
+})"""
+PREVIEW_KPIS = ("interactions", "active_users", "acceptance_rate", "seat_adoption")
+
+
+def test_preview_shows_first_tab_before_widgets(browser: Browser, demo_url: str, blocked: list[str]) -> None:
+    """The served HTML alone shows the Overview's KPI cards and charts; the widgets replace it.
+
+    The first load gets no kernel connection (its websocket never reaches Voilà), so no
+    widget is ever drawn and everything on screen came with the page. A second, normal load
+    must remove the preview and show the same KPI values in the widgets.
+    """
+    with loopback_page(browser, blocked) as page:
+        page.route_web_socket(re.compile(r".*/api/kernels/.*"), lambda socket: None)
+        page.goto(demo_url, wait_until="commit")
+        page.wait_for_function(PREVIEW_DRAWN, arg=list(OVERVIEW_CHARTS), timeout=FIRST_CHART_TIMEOUT_MS)
+        assert page.locator("#copilot-preview").is_visible()
+        assert page.locator(".copilot-chart .main-svg").count() == 0
+        shown = {
+            key: page.inner_text(f'#copilot-preview [data-kpi="{key}"] .copilot-kpi-value') for key in PREVIEW_KPIS
+        }
+        assert all(re.search(r"\d", value) for value in shown.values()), shown
+        page.add_script_tag(path=str(axe_script()))
+        assert serious_violations(page) == []
+
+    with loopback_page(browser, blocked) as page:
+        open_dashboard(page, demo_url)
+        assert page.locator("#copilot-preview").count() == 0
+        assert {key: kpi_text(page, key) for key in PREVIEW_KPIS} == shown

@@ -3,12 +3,16 @@
 Starts Voilà as `copilot-dashboard serve` does, on a free loopback port, then loads the page
 LOADS times in headless Debian Chromium (a fresh browser context each time, every request
 not to 127.0.0.1 blocked) and reports the seconds from navigation to the first drawn Plotly
-trace and to every chart of the first view drawn.
+trace and to every chart of the first view drawn, for the page's static preview and for
+its widgets.
 
     .venv/bin/python bench/bench_dashboard.py [--loads 8] [--data-dir DIR]
+    .venv/bin/python bench/bench_dashboard.py --demo-users 10000 --pool-fill 90
     .venv/bin/python bench/bench_dashboard.py --profile     # where one load's time goes
 
-Without --data-dir the page shows the generated demo data (60 users, 90 days). With
+Without --data-dir the page shows the generated demo data (60 users, 90 days, or
+--demo-users over --demo-days). --pool-fill is the wait before the first load and between
+loads, long enough for Voilà to run the notebook in its next pool kernel. With
 --profile it loads the page once with a preheated kernel, records Chromium's CPU profile
 of the page until the first chart is drawn, and prints when each step happened (HTML,
 kernel connection, widget state, first widget, first chart) and what the page's main
@@ -62,8 +66,8 @@ WATCH_CHARTS = """(() => {
     if ('widget all' in times) clearInterval(timer);
   }, 10);
 })();""".replace("NAMES", json.dumps(list(CHARTS)))
-# Time for Voilà to fill its kernel pool before the first load.
-POOL_FILL_S = 10
+# Time for Voilà to fill its kernel pool before the first load and between loads.
+POOL_FILL_S = 10.0
 
 
 def free_port() -> int:
@@ -72,11 +76,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_voila(preheat: bool, data_dir: str | None, home: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_voila(
+    preheat: bool,
+    data_dir: str | None,
+    home: Path,
+    demo_size: tuple[int, int] | None = None,
+    pool_fill: float = POOL_FILL_S,
+) -> tuple[subprocess.Popen[bytes], int]:
     env = serve.voila_environment()
-    env.pop("COPILOT_DATA_DIR", None)
+    for name in ("COPILOT_DATA_DIR", "COPILOT_STORE", "COPILOT_DEMO_USERS", "COPILOT_DEMO_DAYS"):
+        env.pop(name, None)
     if data_dir:
         env["COPILOT_DATA_DIR"] = data_dir
+    if demo_size:
+        env["COPILOT_DEMO_USERS"], env["COPILOT_DEMO_DAYS"] = (str(number) for number in demo_size)
     for name in ("JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "IPYTHONDIR"):
         env[name] = str(home / name.lower())
     port = free_port()
@@ -90,14 +103,14 @@ def start_voila(preheat: bool, data_dir: str | None, home: Path) -> tuple[subpro
             break
         except OSError:
             time.sleep(0.3)
-    time.sleep(POOL_FILL_S)
+    time.sleep(pool_fill)
     return process, port
 
 
 Times = dict[str, float]
 
 
-def measure(port: int, loads: int) -> list[Times | None]:
+def measure(port: int, loads: int, pool_fill: float = POOL_FILL_S) -> list[Times | None]:
     """Load the page ``loads`` times; return each load's chart times in seconds, None if it failed."""
     results: list[Times | None] = []
     with sync_playwright() as playwright:
@@ -119,7 +132,7 @@ def measure(port: int, loads: int) -> list[Times | None]:
                 results.append(None)
             context.close()
             # Let Voilà refill its pool, as it would between two real visitors.
-            time.sleep(POOL_FILL_S)
+            time.sleep(pool_fill)
         browser.close()
     return results
 
@@ -223,6 +236,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=8, help="page loads per mode (default 8)")
     parser.add_argument("--data-dir", default=None, help="folder of report files (default: demo data)")
+    parser.add_argument("--demo-users", type=int, default=None, help="users of generated demo data (default 60)")
+    parser.add_argument("--demo-days", type=int, default=365, help="days of generated demo data with --demo-users")
+    parser.add_argument("--pool-fill", type=float, default=POOL_FILL_S, help="seconds to wait before each load")
     parser.add_argument("--profile", action="store_true", help="profile one preheated load instead of timing loads")
     args = parser.parse_args()
     if args.profile:
@@ -236,9 +252,10 @@ def main() -> None:
         return
     for label, preheat in (("preheated kernel", True), ("cold kernel", False)):
         with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder:
-            process, port = start_voila(preheat, args.data_dir, Path(folder))
+            demo_size = (args.demo_users, args.demo_days) if args.demo_users else None
+            process, port = start_voila(preheat, args.data_dir, Path(folder), demo_size, args.pool_fill)
             try:
-                report(label, measure(port, args.loads))
+                report(label, measure(port, args.loads, args.pool_fill))
             finally:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)

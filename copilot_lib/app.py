@@ -29,6 +29,7 @@ import pandas as pd
 
 from copilot_lib import config, demo, history_view, preview, tabs, views
 from copilot_lib.components import Chart
+from copilot_lib.demo_scale import generate_tables_fast
 from copilot_lib.errors import CopilotDashboardError
 from copilot_lib.fetch import fetch_latest
 from copilot_lib.history_tables import day_status, load_store
@@ -39,8 +40,10 @@ from copilot_lib.theme import Theme, load_theme
 
 logger = logging.getLogger(__name__)
 
-DEMO_USERS = 60
-DEMO_DAYS = 90
+DEMO_USERS = config.DEFAULT_DEMO_USERS
+DEMO_DAYS = config.DEFAULT_DEMO_DAYS
+# Demo data for more users than this is generated as tables, not as report files.
+DEMO_FILE_USERS = 1_000
 PRESETS = (("Last 7 days", 7), ("Last 28 days", 28), ("Whole range", 0))
 GRAIN_OPTIONS = (("Day", "day"), ("ISO week", "week"), ("Month", "month"))
 CONTROL_ROW = {"flex_flow": "row wrap", "align_items": "center"}
@@ -70,7 +73,13 @@ class Source:
 
 
 def demo_tables(users: int = DEMO_USERS, days: int = DEMO_DAYS) -> Tables:
-    """Generate demo report files in a temporary folder and build their tables."""
+    """Generate demo report files in a temporary folder and build their tables.
+
+    Above ``DEMO_FILE_USERS`` users, writing report files would take minutes, so the
+    tables are generated directly (:func:`copilot_lib.demo_scale.generate_tables_fast`).
+    """
+    if users > DEMO_FILE_USERS:
+        return generate_tables_fast(users=users, days=days)
     data = demo.generate(users=users, days=days)
     with tempfile.TemporaryDirectory(prefix="copilot-demo-") as folder:
         demo.write(folder, data)
@@ -104,9 +113,11 @@ def load_source(environ: Mapping[str, str] | None = None, *, on_progress: Progre
         if live_configured(env):
             label, fix = live_label(env), "Check the GitHub settings"
             return live_source(config.github_settings(environ=env), on_progress)
+        fix = f"Check {config.ENV_DEMO_USERS} and {config.ENV_DEMO_DAYS}"
+        users, days = config.demo_size(env)
         return Source(
-            tables=demo_tables(),
-            label=f"Demo data: {DEMO_USERS} generated users over {DEMO_DAYS} days. "
+            tables=demo_tables(users, days),
+            label=f"Demo data: {users:,} generated users over {days} days. "
             f"Set {config.ENV_DATA_DIR} to a folder of report files to see your own.",
             demo=True,
         )

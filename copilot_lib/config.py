@@ -20,6 +20,9 @@ ENV_DATA_DIR = "COPILOT_DATA_DIR"
 ENV_STORE = "COPILOT_STORE"
 ENV_CACHE_DIR = "COPILOT_CACHE_DIR"
 ENV_THEME = "COPILOT_THEME"
+# Size of the generated demo data the dashboard shows when no data source is set.
+ENV_DEMO_USERS = "COPILOT_DEMO_USERS"
+ENV_DEMO_DAYS = "COPILOT_DEMO_DAYS"
 # Secret key of the dashboard's pseudonyms; without it a random one is kept in a file.
 ENV_PSEUDONYM_SALT = "COPILOT_PSEUDONYM_SALT"  # noqa: S105 (a variable name)
 
@@ -181,6 +184,34 @@ def _api_url(value: str | None, environ: Mapping[str, str] | None) -> str:
             f"such as {DEFAULT_API_URL}"
         )
     return url.rstrip("/")
+
+
+DEFAULT_DEMO_USERS = 60
+DEFAULT_DEMO_DAYS = 90
+MAX_DEMO_USERS = 100_000
+MAX_DEMO_DAYS = 730
+
+
+def demo_size(environ: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """Return the number of users and days of demo data from the environment."""
+    users = _whole_number(ENV_DEMO_USERS, DEFAULT_DEMO_USERS, MAX_DEMO_USERS, environ)
+    days = _whole_number(ENV_DEMO_DAYS, DEFAULT_DEMO_DAYS, MAX_DEMO_DAYS, environ)
+    return users, days
+
+
+def _whole_number(name: str, default: int, largest: int, environ: Mapping[str, str] | None) -> int:
+    text = setting(None, name, environ=environ)
+    if text is None:
+        return default
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= largest:
+        raise ConfigError(
+            f"{name}={text!r} is not a whole number from 1 to {largest:,}: set one, or unset it for {default}"
+        )
+    return number
 
 
 def _installation_id(text: str | None) -> int | None:

@@ -39,7 +39,7 @@ VOILA_PREHEAT = "VOILA_PREHEAT"
 # How long a pool kernel waits for the data before it finishes the notebook without a
 # preview. A page load that takes the pool kernel early waits for the notebook to finish,
 # so the wait is bounded; a local folder or store loads well within it.
-WAIT_SECONDS = 60.0
+WAIT_SECONDS = 300.0
 
 
 def wanted(environ: Mapping[str, str] | None = None) -> bool:

@@ -46,6 +46,32 @@ def test_demo_source_when_no_data_dir() -> None:
     assert (last - first).days + 1 == app.DEMO_DAYS
 
 
+@pytest.mark.parametrize(("users", "days"), [(20, 10), (app.DEMO_FILE_USERS + 500, 14)])
+def test_demo_size_from_environment(users: int, days: int) -> None:
+    source = app.load_source({"COPILOT_DEMO_USERS": str(users), "COPILOT_DEMO_DAYS": str(days)})
+
+    assert source.error is None and source.tables is not None
+    assert f"{users:,} generated users over {days} days" in source.label
+    first, last = metrics.data_range(source.tables)
+    assert first is not None and last is not None
+    assert (last - first).days + 1 == days
+    logins = source.tables.user_daily["user_login"].nunique()
+    assert 0 < logins <= users
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("COPILOT_DEMO_USERS", "ten"), ("COPILOT_DEMO_USERS", "0"), ("COPILOT_DEMO_DAYS", "100000")],
+)
+def test_bad_demo_size_names_the_setting(name: str, value: str) -> None:
+    source = app.load_source({name: value})
+
+    assert source.tables is None
+    assert source.error is not None
+    assert f"{name}={value!r}" in source.error
+    assert name in source.fix
+
+
 def test_demo_banner_is_visible() -> None:
     dashboard = app.Dashboard(app.load_source({}))
 

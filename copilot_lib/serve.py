@@ -108,9 +108,11 @@ def source_description(environ: Mapping[str, str] | None = None) -> str:
     account = config.setting(None, config.ENV_ORG, environ=env) or config.setting(
         None, config.ENV_ENTERPRISE, environ=env
     )
+    users, days = config.demo_size(env)
+    demo = f"demo data ({users:,} users over {days} days)"
     if account:
-        return f"GitHub data for {account} when its credentials are set, else demo data"
-    return "demo data"
+        return f"GitHub data for {account} when its credentials are set, else {demo}"
+    return demo
 
 
 def serve(

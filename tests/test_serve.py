@@ -144,7 +144,8 @@ def test_sigterm_stops_voila_and_kernels(tmp_path: Path) -> None:
         ({"COPILOT_DATA_DIR": "/data/reports", "COPILOT_STORE": "/store"}, "report files in /data/reports"),
         ({"COPILOT_STORE": "s3://bucket/history"}, "the history store s3://bucket/history"),
         ({"GITHUB_ORG": "acme"}, "GitHub data for acme"),
-        ({}, "demo data"),
+        ({}, "demo data (60 users over 90 days)"),
+        ({"COPILOT_DEMO_USERS": "10000", "COPILOT_DEMO_DAYS": "365"}, "demo data (10,000 users over 365 days)"),
     ],
 )
 def test_source_description_follows_dashboard_order(environ: dict[str, str], text: str) -> None:

@@ -551,7 +551,7 @@ def show(environ: Mapping[str, str] | None = None, *, background: bool = True) -
     thread = threading.Thread(target=_fill, args=(shell, environ, theme, built), name="copilot-load", daemon=True)
     thread.start()
     env = os.environ if environ is None else environ
-    if preview.wanted(env) and not loads_from_github(env):
+    if preview.enabled(env) and not loads_from_github(env):
         thread.join(preview.WAIT_SECONDS)
         if not built:
             logger.info("no preview of the first tab: the data took over %.0f s to load", preview.WAIT_SECONDS)

@@ -2,10 +2,11 @@
 
 The page's preview (see :mod:`copilot_lib.preview`) shows the first tab's charts before
 the browser has loaded any JavaScript. Loading plotly.js for it would take the browser's
-main thread for about as long as the page needs to draw the widgets, so the preview draws
-the same traces as SVG on the server: bars grouped per x value with their fill patterns,
-lines with their dashes and marker shapes, gaps where a value is missing, a left y axis
-from zero, the right-hand acceptance-rate axis, the legend and the title. Hover labels,
+main thread while Voilà loads its own modules, and delayed the widgets by about a second
+when tried. So the preview draws the same traces as SVG on the server. It draws bars
+grouped per x value with their fill patterns, lines with their dashes and marker shapes,
+gaps where a value is missing, a left y axis from zero, the right-hand acceptance-rate
+axis, the legend and the title. Hover labels,
 zoom and the PNG download come with the interactive chart that replaces the preview.
 """
 

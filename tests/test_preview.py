@@ -56,21 +56,21 @@ def test_preview_shows_overview_kpis_and_charts(samples_dashboard: app.Dashboard
     assert "src=" not in markup.replace('src="data:', "")
 
 
-def test_preview_absent_when_first_tab_has_nothing_to_draw(samples_dashboard: app.Dashboard) -> None:
+def test_preview_absent_without_first_tab_data(samples_dashboard: app.Dashboard) -> None:
     view = samples_dashboard.first_view()
     assert view is not None
-    kept = view.result
+    drawn = view.result
     view.result = ViewResult(missing="No data in this date range")
     try:
         assert preview.preview_html(samples_dashboard) is None
     finally:
-        view.result = kept
+        view.result = drawn
 
 
-def test_wanted_only_in_a_pool_kernel() -> None:
-    assert preview.wanted({preview.VOILA_PREHEAT: "True"})
-    assert not preview.wanted({preview.VOILA_PREHEAT: "False"})
-    assert not preview.wanted({})
+def test_preview_enabled_in_pool_kernel_only() -> None:
+    assert preview.enabled({preview.VOILA_PREHEAT: "True"})
+    assert not preview.enabled({preview.VOILA_PREHEAT: "False"})
+    assert not preview.enabled({})
 
 
 def test_loads_from_github_only_without_local_source() -> None:

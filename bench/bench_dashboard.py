@@ -250,6 +250,12 @@ def main() -> None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)
         return
+    if args.data_dir:
+        print(f"data: report files in {args.data_dir}")
+    elif args.demo_users:
+        print(f"data: demo, {args.demo_users:,} users over {args.demo_days} days")
+    else:
+        print("data: demo, 60 users over 90 days")
     for label, preheat in (("preheated kernel", True), ("cold kernel", False)):
         with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder:
             demo_size = (args.demo_users, args.demo_days) if args.demo_users else None

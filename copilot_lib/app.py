@@ -221,6 +221,7 @@ class Dashboard:
         self.banner = widgets.HTML(self._banner_text())
         self.banner.add_class("copilot-banner" if source.demo else "copilot-source")
         self._tabs: list[tuple[str, Callable[[], tabs.View]]] = []
+        self._built: dict[int, tabs.View] = {}
 
         if source.tables is None:
             self.widget = self._error_view(source.error or "no data")
@@ -243,7 +244,6 @@ class Dashboard:
         self._tabs = list(tabs.TABS)
         if source.history:
             self._tabs.append((history_view.HistoryView.title, lambda: history_view.HistoryView(source.days, history)))
-        self._built: dict[int, tabs.View] = {}
         self._slots = [widgets.VBox(layout=widgets.Layout(width="100%")) for _ in self._tabs]
         self._stale: set[int] = set()
         self.tab_widget = widgets.Tab(children=self._slots)
@@ -555,9 +555,18 @@ def show(environ: Mapping[str, str] | None = None, *, background: bool = True) -
         thread.join(preview.WAIT_SECONDS)
         if not built:
             logger.info("no preview of the first tab: the data took over %.0f s to load", preview.WAIT_SECONDS)
-        elif not preview.show_preview(built[0]):
-            logger.info("no preview of the first tab: it has nothing to draw")
+        else:
+            _show_preview(built[0])
     return shell
+
+
+def _show_preview(dashboard: Dashboard) -> None:
+    """Display the preview of ``dashboard``'s first tab; a failure only costs the preview."""
+    try:
+        if not preview.show_preview(dashboard):
+            logger.info("no preview of the first tab: it has nothing to draw")
+    except Exception:  # the page still gets its widgets, so the viewer sees no error
+        logger.exception("building the preview of the first tab failed")
 
 
 def progress_message(message: widgets.HTML) -> Progress:

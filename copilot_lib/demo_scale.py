@@ -85,7 +85,8 @@ def _counters(rng: np.random.Generator, rows: int, scale: np.ndarray) -> dict[st
     acceptances = rng.binomial(generations, 0.3)
     suggested = generations * rng.integers(2, 6, rows)
     return {
-        "user_initiated_interaction_count": rng.poisson(3 * scale),
+        # An active user has at least one interaction, as the metrics define "active".
+        "user_initiated_interaction_count": rng.poisson(3 * scale) + (scale > 0),
         "code_generation_activity_count": generations,
         "code_acceptance_activity_count": acceptances,
         "loc_suggested_to_add_sum": suggested,

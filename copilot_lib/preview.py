@@ -74,7 +74,7 @@ def preview_html(dashboard: Dashboard) -> str | None:
         svg = svg_chart.figure_svg(figure, f"{ELEMENT_ID}-{name}")
         parts.append(f'<div class="copilot-preview-chart copilot-preview-chart-{name}">{svg}</div>')
     body = "".join(parts)
-    return f'<div id="{ELEMENT_ID}" class="copilot-preview" aria-busy="true">{body}</div>'
+    return f'<div id="{ELEMENT_ID}" class="copilot-preview">{body}</div>'
 
 
 def show_preview(dashboard: Dashboard) -> bool:

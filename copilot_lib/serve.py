@@ -30,6 +30,8 @@ TEMPLATE = "copilot"
 
 # A kernel whose page was closed is shut down after this many idle seconds. Voilà starts one
 # kernel per page load and keeps it after the page closes unless culling is on.
+# NOTE: Voilà 0.5.13 rejects the closing page's own shutdown request (403, "_xsrf argument
+# missing"), so each closed page's kernel, with its copy of the data, lives until culled.
 CULL_IDLE_SECONDS = 300
 CULL_INTERVAL_SECONDS = 60
 # How long Voilà gets to shut its kernels down after a stop signal, before a harder one.

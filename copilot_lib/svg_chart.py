@@ -30,6 +30,8 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 TEXT_COLOR = "#2a3f5f"
 GRID_COLOR = "#e5ecf6"
 AXIS_TICKS = 5
+# Room above the largest value, as a factor, so that the highest bar or point is not cut.
+PADDING = 1.05
 X_TICKS = 6
 DASH_ARRAYS = {"dash": "9 5", "dot": "3 4", "dashdot": "9 4 3 4", "longdash": "14 6"}
 # Share of an x slot that a group of bars fills.
@@ -70,8 +72,8 @@ def figure_svg(figure: go.Figure, element_id: str, width: int = WIDTH) -> str:
     frame = _frame(traces, width, height)
     left_traces = [trace for trace in traces if (trace.yaxis or "y") == "y"]
     right_traces = [trace for trace in traces if trace.yaxis == "y2"]
-    left_range = _range(left_traces, None)
-    right_range = _range(right_traces, layout.yaxis2.range if right_traces else None)
+    left = _axis(left_traces)
+    right = _axis(right_traces, layout.yaxis2) if right_traces else left
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
@@ -80,20 +82,23 @@ def figure_svg(figure: go.Figure, element_id: str, width: int = WIDTH) -> str:
         _patterns(traces, element_id),
         f'<rect width="{width}" height="{height}" fill="#fff"/>',
         f'<text x="10" y="28" font-size="17" fill="{TEXT_COLOR}">{html.escape(title)}</text>',
-        _y_axis(frame, left_range, layout.yaxis.title.text, right=False),
+        _y_axis(frame, left, layout.yaxis.title.text, right=False),
     ]
     if right_traces:
-        parts.append(_y_axis(frame, right_range, layout.yaxis2.title.text, right=True))
+        parts.append(_y_axis(frame, right, layout.yaxis2.title.text, right=True))
     parts.append(_x_axis(frame))
     bars = [trace for trace in traces if trace.type == "bar"]
     for index, trace in enumerate(bars):
-        low, high = right_range if trace.yaxis == "y2" else left_range
-        parts.append(_bars(frame, trace, index, len(bars), low, high, f"{element_id}-pattern-{traces.index(trace)}"))
+        axis = right if trace.yaxis == "y2" else left
+        pattern = f"{element_id}-pattern-{traces.index(trace)}"
+        parts.append(_bars(frame, trace, index, len(bars), axis.low, axis.high, pattern))
     for trace in traces:
         if trace.type == "scatter":
-            low, high = right_range if trace.yaxis == "y2" else left_range
-            parts.append(_line(frame, trace, low, high))
-    parts.append(_legend(traces, width, element_id))
+            axis = right if trace.yaxis == "y2" else left
+            parts.append(_line(frame, trace, axis.low, axis.high))
+    # Plotly draws a legend only for more than one trace unless the layout asks for one.
+    if len(traces) > 1 or layout.showlegend:
+        parts.append(_legend(traces, width, element_id))
     for note in layout.annotations or ():
         parts.append(
             f'<text x="{(frame.left + frame.right) / 2}" y="{(frame.top + frame.bottom) / 2}" '
@@ -141,23 +146,39 @@ def _frame(traces: Sequence[Any], width: int, height: int) -> _Frame:
     )
 
 
-def _range(traces: Sequence[Any], fixed: Any) -> tuple[float, float]:
-    """Return an axis range from zero to a round number above every value, or ``fixed``."""
-    if fixed:
-        return float(fixed[0]), float(fixed[1])
+@dataclass
+class _Axis:
+    """A y axis: its range, the distance between ticks and the text after each tick label."""
+
+    low: float
+    high: float
+    step: float
+    suffix: str = ""
+
+
+def _axis(traces: Sequence[Any], layout_axis: Any = None) -> _Axis:
+    """Return a y axis from zero to just above every value, or the range ``layout_axis`` fixes.
+
+    Like Plotly's autorange, the top has some room above the largest value and is not
+    rounded up to a tick.
+    """
+    suffix = (layout_axis.ticksuffix or "") if layout_axis is not None else ""
+    if layout_axis is not None and layout_axis.range:
+        low, high = (float(value) for value in layout_axis.range)
+        return _Axis(low, high, float(layout_axis.dtick or _step(high - low)), suffix)
     values = [np.asarray(trace.y, dtype="float64") for trace in traces if trace.y is not None and len(trace.y)]
     top = max((float(np.nanmax(array)) for array in values if np.isfinite(array).any()), default=0.0)
-    step = _step(top)
-    return 0.0, max(step * math.ceil(top / step), step)
+    high = top * PADDING if top > 0 else 1.0
+    return _Axis(0.0, high, _step(high), suffix)
 
 
-def _step(top: float) -> float:
-    """Return a round tick step that splits 0..top into about ``AXIS_TICKS`` parts."""
-    if top <= 0:
+def _step(span: float) -> float:
+    """Return a tick step of 1, 2 or 5 times a power of ten that splits ``span`` into about ``AXIS_TICKS`` parts."""
+    if span <= 0:
         return 1.0
-    raw = top / AXIS_TICKS
+    raw = span / AXIS_TICKS
     power = 10 ** math.floor(math.log10(raw))
-    return next(factor * power for factor in (1, 2, 2.5, 5, 10) if factor * power >= raw)
+    return next(factor * power for factor in (1, 2, 5, 10) if factor * power >= raw)
 
 
 def _number_text(value: float) -> str:
@@ -168,23 +189,21 @@ def _number_text(value: float) -> str:
     return f"{value:g}"
 
 
-def _y_axis(frame: _Frame, bounds: tuple[float, float], title: str | None, *, right: bool) -> str:
-    low, high = bounds
-    step = _step(high - low)
+def _y_axis(frame: _Frame, axis: _Axis, title: str | None, *, right: bool) -> str:
     parts = []
-    tick = low
-    while tick <= high + step / 1000:
-        y = frame.y(tick, low, high)
+    tick = axis.low
+    while tick <= axis.high + axis.step / 1000:
+        y = frame.y(tick, axis.low, axis.high)
         if not right:
             parts.append(
                 f'<line x1="{frame.left}" x2="{frame.right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID_COLOR}"/>'
             )
         x, anchor = (frame.right + 6, "start") if right else (frame.left - 6, "end")
+        label = html.escape(_number_text(tick) + axis.suffix)
         parts.append(
-            f'<text x="{x}" y="{y + 4:.1f}" text-anchor="{anchor}" font-size="12" '
-            f'fill="{TEXT_COLOR}">{_number_text(tick)}</text>'
+            f'<text x="{x}" y="{y + 4:.1f}" text-anchor="{anchor}" font-size="12" fill="{TEXT_COLOR}">{label}</text>'
         )
-        tick += step
+        tick += axis.step
     if title:
         x = frame.right + 55 if right else frame.left - 52
         middle = (frame.top + frame.bottom) / 2
@@ -201,13 +220,22 @@ def _x_axis(frame: _Frame) -> str:
         return ""
     every = max(1, math.ceil(count / X_TICKS))
     parts = []
+    year = None
     for position in range(0, count, every):
         value = frame.x_values[position]
-        label = value.strftime("%Y-%m-%d") if isinstance(value, pd.Timestamp) else str(value)
         x = frame.x(float(frame.x_numbers[position]))
+        # Dates read as Plotly writes them: "Nov 8", with the year below the first one of a year.
+        year_line = ""
+        if isinstance(value, pd.Timestamp):
+            label = f"{value:%b} {value.day}"
+            if value.year != year:
+                year = value.year
+                year_line = f'<tspan x="{x:.1f}" dy="15">{year}</tspan>'
+        else:
+            label = str(value)
         parts.append(
             f'<text x="{x:.1f}" y="{frame.bottom + 20}" text-anchor="middle" font-size="12" '
-            f'fill="{TEXT_COLOR}">{html.escape(label)}</text>'
+            f'fill="{TEXT_COLOR}">{html.escape(label)}{year_line}</text>'
         )
     return "".join(parts)
 

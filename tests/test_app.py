@@ -59,6 +59,14 @@ def test_demo_size_from_environment(users: int, days: int) -> None:
     assert 0 < logins <= users
 
 
+def test_large_demo_counts_active_users_alike() -> None:
+    """The entity reports' weekly active users equal the distinct active users of a week."""
+    source = app.load_source({"COPILOT_DEMO_USERS": str(app.DEMO_FILE_USERS + 1), "COPILOT_DEMO_DAYS": "7"})
+    dashboard = app.Dashboard(source)
+
+    assert kpi_value(dashboard, "weekly_active_users") == kpi_value(dashboard, "active_users")
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [("COPILOT_DEMO_USERS", "ten"), ("COPILOT_DEMO_USERS", "0"), ("COPILOT_DEMO_DAYS", "100000")],

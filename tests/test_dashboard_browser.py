@@ -519,6 +519,13 @@ def test_preview_shows_first_tab_before_widgets(browser: Browser, demo_url: str,
         page.wait_for_function(PREVIEW_DRAWN, arg=list(OVERVIEW_CHARTS), timeout=FIRST_CHART_TIMEOUT_MS)
         assert page.locator("#copilot-preview").is_visible()
         assert page.locator(".copilot-chart .main-svg").count() == 0
+        # The page under the preview can take no focus until the widgets replace it.
+        hidden = page.evaluate(
+            """() => Array.from(document.body.children)
+              .filter((node) => node.id !== 'copilot-preview')
+              .every((node) => getComputedStyle(node).visibility === 'hidden')"""
+        )
+        assert hidden
         shown = {
             key: page.inner_text(f'#copilot-preview [data-kpi="{key}"] .copilot-kpi-value') for key in PREVIEW_KPIS
         }
@@ -529,4 +536,5 @@ def test_preview_shows_first_tab_before_widgets(browser: Browser, demo_url: str,
     with loopback_page(browser, blocked) as page:
         open_dashboard(page, demo_url)
         assert page.locator("#copilot-preview").count() == 0
+        assert page.evaluate("() => document.body.classList.contains('copilot-previewing')") is False
         assert {key: kpi_text(page, key) for key in PREVIEW_KPIS} == shown

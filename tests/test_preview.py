@@ -67,6 +67,23 @@ def test_preview_absent_without_first_tab_data(samples_dashboard: app.Dashboard)
         view.result = drawn
 
 
+def test_preview_absent_for_data_source_error(tmp_path: Path) -> None:
+    dashboard = app.Dashboard(app.load_source({"COPILOT_DATA_DIR": str(tmp_path)}))
+
+    assert dashboard.first_view() is None
+    assert preview.preview_html(dashboard) is None
+
+
+def test_show_keeps_error_panel_in_pool_kernel(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    displayed: list[object] = []
+    monkeypatch.setattr(preview, "display", lambda *args, **kwargs: displayed.append(args))
+
+    shell = app.show({"COPILOT_DATA_DIR": str(tmp_path), preview.VOILA_PREHEAT: "True"})
+
+    assert displayed == []
+    assert any("copilot-error" in child._dom_classes for child in shell.children)
+
+
 def test_preview_enabled_in_pool_kernel_only() -> None:
     assert preview.enabled({preview.VOILA_PREHEAT: "True"})
     assert not preview.enabled({preview.VOILA_PREHEAT: "False"})
@@ -119,8 +136,10 @@ def test_svg_line_breaks_at_missing_values() -> None:
     assert outline.count("M") == 2
     assert outline.count("L") == 2
     labels = [text.text for text in svg.iter(f"{SVG}text")]
-    assert "2026-11-01" in labels
+    assert "Nov 1" in labels
     assert "Users" in labels
+    # One trace: no legend, as Plotly draws none.
+    assert "Distinct active users" not in labels
 
 
 def bar_heights(outline: str) -> list[float]:
@@ -150,15 +169,16 @@ def test_svg_bars_scale_with_values_and_keep_patterns() -> None:
     # The acceptance bars keep their hatching, so the series differ by more than colour.
     assert 'fill="url(#activity-pattern-1)"' in markup
     assert svg.find(f".//{SVG}pattern[@id='activity-pattern-1']") is not None
-    # The rate uses the right-hand axis from 0 to 100.
+    # The rate uses the right-hand axis from 0% to 100%.
     labels = [text.text for text in svg.iter(f"{SVG}text")]
-    assert "100" in labels
+    assert "100%" in labels
+    assert "20%" in labels
     assert "Acceptance rate (%)" in labels
 
 
 def test_svg_draws_text_x_values_and_escapes_names() -> None:
     figure = go.Figure(go.Bar(x=["vscode", "jetbrains"], y=[3, 1], name="<b>IDE</b>"))
-    figure.update_layout(title={"text": "Users & IDEs"}, yaxis={"title": {"text": "Users"}})
+    figure.update_layout(title={"text": "Users & IDEs"}, yaxis={"title": {"text": "Users"}}, showlegend=True)
 
     markup = svg_chart.figure_svg(figure, "ides")
     (svg,) = svg_elements(markup)

@@ -132,14 +132,26 @@ def _input_schema() -> pa.Schema:
 INPUT_SCHEMA = _input_schema()
 
 
-def line_breaks(raw: bytes) -> tuple[int, bool]:
+def line_breaks(raw: bytes, block: int = 1 << 20) -> tuple[int, bool]:
     """Return the number of line breaks in ``raw`` and whether each one but a final one is
-    followed by ``{``. One numpy pass takes about a fifth of the time of two ``bytes.count``
-    calls on a 32 MB range."""
+    followed by ``{``.
+
+    numpy compares ``block`` bytes at a time, so that its temporary arrays stay in the CPU
+    cache and are reused. On a 32 MB range of the benchmark's records, one comparison over
+    the whole range took two to four times as long, most of it in page faults on fresh
+    memory for the temporaries.
+    """
     view = np.frombuffer(raw, dtype=np.uint8)
-    inner = np.flatnonzero(view[:-1] == _NEWLINE)
-    ended = bool(raw.endswith(b"\n"))
-    return len(inner) + ended, bool((view[inner + 1] == _BRACE).all())
+    count = 0
+    braced = True
+    for start in range(0, max(len(view) - 1, 0), block):
+        # One byte more than the block, so that a break at the block's end is checked too.
+        window = view[start : start + block + 1]
+        newline = window[:-1] == _NEWLINE
+        count += int(np.count_nonzero(newline))
+        if braced and not (window[1:][newline] == _BRACE).all():
+            braced = False
+    return count + raw.endswith(b"\n"), braced
 
 
 def plain_lines(raw: bytes, breaks: tuple[int, bool] | None = None) -> int | None:

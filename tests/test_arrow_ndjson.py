@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from copilot_lib import demo
-from copilot_lib.arrow_ndjson import user_day_tables
+from copilot_lib.arrow_ndjson import line_breaks, user_day_tables
 from copilot_lib.errors import ReportFormatError
 from copilot_lib.ingest import Part, assemble, read_parts
 
@@ -90,6 +90,16 @@ def test_mixed_batch_keeps_part_order(tmp_path, user_lines):
     mixed = _write(tmp_path / "b.ndjson", [entity, *user_lines[30:50]])
     other = _write(tmp_path / "c.ndjson", user_lines[50:])
     _assert_same([Part(str(plain)), Part(str(mixed)), Part(str(other))])
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"\n", b"{}", b"{}\n", b"{}\n{}", b"{}\n\n{}\n", b"{}\n {}\n", b"{1234567}\n{}\n[]\n", b"{12}\n{3}\n{4}\n"],
+)
+def test_line_breaks_match_a_plain_count(raw):
+    expected = (raw.count(b"\n"), raw[:-1].count(b"\n") == raw[:-1].count(b"\n{"))
+    for block in (1, 2, 3, 4, 1 << 20):
+        assert line_breaks(raw, block) == expected, block
 
 
 def _odd(line: bytes) -> dict:

@@ -23,6 +23,7 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from copilot_lib import schema
+from copilot_lib import ipc_files, schema
 from copilot_lib.arrow_ndjson import line_breaks, user_day_tables
 from copilot_lib.errors import ReportFormatError
 from copilot_lib.flatten import PARENT_INDEX, Flattener
@@ -52,6 +53,9 @@ logger = logging.getLogger(__name__)
 PART_BYTES = 32 * 1024 * 1024
 # Below this total size every file is read in the calling process.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+# Worker tables of at least this size reach the parent through IPC files, smaller ones
+# through the pool's pipe.
+FILE_MIN_BYTES = 256 * 1024
 
 PARENT_KEYS = {
     "entity_daily": ("scope", "entity_id", "day"),
@@ -95,7 +99,8 @@ class Chunk:
 
     ``part`` is set when the chunk contains exactly one byte range of a file, and ``lines``
     is then the number of line breaks in it. When that part's ``first_line`` is None, the chunk's
-    line numbers start at 1 instead of the part's first line.
+    line numbers start at 1 instead of the part's first line. ``files`` names the tables
+    a worker wrote to IPC files instead of ``tables`` (see :mod:`copilot_lib.ipc_files`).
     """
 
     tables: dict[str, pa.Table]
@@ -103,6 +108,7 @@ class Chunk:
     skipped: int = 0
     part: Part | None = None
     lines: int = 0
+    files: dict[str, str] = field(default_factory=dict)
 
 
 def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
@@ -153,6 +159,26 @@ def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
     finally:
         if collecting:
             gc.enable()
+
+
+def read_parts_to_files(parts: list[Part], folder: str, min_bytes: int) -> list[Chunk]:
+    """Read parts like :func:`read_parts`, writing each table of ``min_bytes`` or more to an
+    IPC file in ``folder``."""
+    chunks = read_parts(parts)
+    for chunk in chunks:
+        for name, table in list(chunk.tables.items()):
+            if table.nbytes >= min_bytes:
+                chunk.files[name] = ipc_files.write_table(table, folder)
+                del chunk.tables[name]
+    return chunks
+
+
+def _load_files(chunk: Chunk) -> Chunk:
+    """Map the tables a worker wrote to files back into ``chunk.tables``."""
+    for name, path in chunk.files.items():
+        chunk.tables[name] = ipc_files.read_table(path)
+    chunk.files = {}
+    return chunk
 
 
 def _part_bytes(part: Part) -> bytes:
@@ -322,8 +348,13 @@ def read_files(files: list[Path], workers: int | None = None) -> list[Chunk]:
     )
     # forkserver: forking a parent that runs Arrow or DuckDB threads can deadlock the child.
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return number_lines([chunk for chunks in pool.map(read_parts, batches) for chunk in chunks])
+    # The folder and any IPC files left in it are removed on error as well.
+    with (
+        ipc_files.temporary_folder(total) as folder,
+        ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+    ):
+        results = pool.map(partial(read_parts_to_files, folder=folder, min_bytes=FILE_MIN_BYTES), batches)
+        return number_lines([_load_files(chunk) for chunks in results for chunk in chunks])
 
 
 def assemble(

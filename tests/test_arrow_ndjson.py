@@ -125,6 +125,8 @@ ODD_EDITS = {
     "team id": lambda r: {**r, "team_id": 7},
     "null team id": lambda r: {**r, "team_id": None},
     "null seats": lambda r: {**r, "seats": None},
+    "null team inside a breakdown": lambda r: {**r, "totals_by_feature": [{"feature": "chat", "team": None}]},
+    "unknown breakdown": lambda r: {**r, "totals_by_mcp": [{"mcp_server": "github", "tool_call_count": 3}]},
     "chat panel field": lambda r: {**r, "chat_panel_agent_mode": 4},
     "null chat panel field": lambda r: {**r, "chat_panel_agent_mode": None},
     "coding agent alias": lambda r: {**r, "used_copilot_coding_agent": True},

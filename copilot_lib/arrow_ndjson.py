@@ -34,9 +34,9 @@ logger = logging.getLogger(__name__)
 
 
 # Top-level keys that make a record another kind (see reports.classify) whatever their value.
-# They are left out of the schema, and pyarrow adds a column for each field it does not
-# expect, even one whose every value is null, so a column of one of these names sends the
-# bytes to the general path. pyarrow decodes escapes in keys before matching them.
+# They are left out of the schema. pyarrow adds a column for each field it does not expect,
+# even one whose every value is null, so a column of one of these names sends the bytes to
+# the general path. pyarrow decodes escapes in keys before matching them.
 _KIND_KEYS = (
     "download_links",
     "seats",

@@ -115,8 +115,8 @@ def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
     """Parse and flatten a batch of parts into chunks, in part order; runs in a worker process.
 
     Plain user-day NDJSON is read by :mod:`copilot_lib.arrow_ndjson` unless ``arrow`` is
-    False; everything else goes through :class:`Flattener`. A part whose first line number
-    A byte range of a file gets a chunk of its own (see :class:`Chunk`).
+    False; everything else goes through :class:`Flattener`. A byte range of a file gets a
+    chunk of its own (see :class:`Chunk`).
     """
     chunks: list[Chunk] = []
     flattener = Flattener()

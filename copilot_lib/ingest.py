@@ -348,6 +348,10 @@ def read_files(files: list[Path], workers: int | None = None) -> list[Chunk]:
     )
     # forkserver: forking a parent that runs Arrow or DuckDB threads can deadlock the child.
     context = multiprocessing.get_context("forkserver")
+    # The server imports this module (with pandas and pyarrow) once and forks each worker
+    # from itself, so the workers start ready. Importing in every worker cost each of them
+    # about 0.3 s of CPU on the machine of docs/benchmarks.md.
+    context.set_forkserver_preload([__name__])
     # The folder and any IPC files left in it are removed on error as well.
     with (
         ipc_files.temporary_folder(total) as folder,

@@ -155,6 +155,10 @@ def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
                 flattener = Flattener()
         if not chunks or _pending(flattener):
             chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped))
+        # Encoded here, in the worker processes, so that the parent has less serial work after
+        # the last chunk arrives.
+        for chunk in chunks:
+            chunk.tables = {name: encode_categories(table) for name, table in chunk.tables.items()}
         return chunks
     finally:
         if collecting:
@@ -422,9 +426,7 @@ def _key_columns(parent: pa.Table, keys: tuple[str, ...]) -> pa.Table:
         column = table.column(name)
         if name == "day":
             table = table.set_column(position, name, _days(column))
-        elif name in CATEGORY_COLUMNS:
-            table = table.set_column(position, name, column.dictionary_encode())
-    return table
+    return encode_categories(table)
 
 
 def _child_frame(parent_keys: pa.Table, mask: np.ndarray, pieces: list[tuple[pa.Table, np.ndarray]]) -> pd.DataFrame:
@@ -468,14 +470,26 @@ def _days(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return column.cast(pa.date32()).cast(pa.timestamp("ns"))
 
 
+def encode_categories(table: pa.Table) -> pa.Table:
+    """Dictionary-encode the category columns of ``table`` that are still plain text.
+
+    Chunks encoded apart have dictionaries of their own, and pyarrow unifies them when it
+    combines the chunks or converts them to pandas.
+    """
+    for position, name in enumerate(table.column_names):
+        column = table.column(position)
+        if name in CATEGORY_COLUMNS and not pa.types.is_dictionary(column.type):
+            table = table.set_column(position, name, column.dictionary_encode())
+    return table
+
+
 def to_pandas(table: pa.Table) -> pd.DataFrame:
     """Convert an Arrow table to pandas with nullable dtypes, days and categories."""
     for position, name in enumerate(table.column_names):
         column = table.column(name)
         if name == "day" and column.type == pa.string():
             table = table.set_column(position, name, _days(column))
-        elif name in CATEGORY_COLUMNS and not pa.types.is_dictionary(column.type):
-            table = table.set_column(position, name, column.dictionary_encode())
+    table = encode_categories(table)
     return sort_categories(table.to_pandas(types_mapper=_PANDAS_TYPES.get))
 
 

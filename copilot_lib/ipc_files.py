@@ -26,8 +26,9 @@ SHARED_MEMORY = "/dev/shm"  # noqa: S108
 def temporary_folder(expected_bytes: int) -> tempfile.TemporaryDirectory[str]:
     """Create a folder for about ``expected_bytes`` of IPC files, which the caller removes.
 
-    ``/dev/shm`` is used when its free space is at least twice ``expected_bytes``, because
-    Docker mounts it with 64 MB by default.
+    ``/dev/shm`` is used only when its free space is at least twice ``expected_bytes``,
+    because it can be small: Docker mounts it with 64 MB by default. The workers' tables
+    took about a quarter of the NDJSON's size in the benchmark.
     """
     base = None
     try:

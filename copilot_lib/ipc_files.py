@@ -45,6 +45,8 @@ def write_table(table: pa.Table, folder: str) -> str:
     """Write ``table`` to a new IPC file in ``folder`` and return the file's path."""
     handle, path = tempfile.mkstemp(suffix=".arrow", dir=folder)
     os.close(handle)
+    # An IPC file holds one dictionary per column, so chunks encoded apart share theirs first.
+    table = table.unify_dictionaries()
     with pa.OSFile(path, "wb") as sink, pa_ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     return path

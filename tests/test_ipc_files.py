@@ -25,6 +25,14 @@ def test_table_round_trip_deletes_file(tmp_path):
     assert read.equals(table)
 
 
+def test_chunks_with_own_dictionaries_round_trip(tmp_path):
+    first = pa.array(["chat", "agent"]).dictionary_encode()
+    second = pa.array(["review", "chat"]).dictionary_encode()
+    table = pa.table({"feature": pa.chunked_array([first, second])})
+    read = ipc_files.read_table(ipc_files.write_table(table, str(tmp_path)))
+    assert read.column("feature").to_pylist() == ["chat", "agent", "review", "chat"]
+
+
 def test_folder_without_shared_memory(tmp_path, monkeypatch):
     monkeypatch.setattr(ipc_files, "SHARED_MEMORY", str(tmp_path / "missing"))
     with ipc_files.temporary_folder(1024) as folder:

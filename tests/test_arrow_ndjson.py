@@ -178,6 +178,13 @@ def test_odd_lines_give_identical_tables(tmp_path, user_lines, name):
     _assert_same([Part(str(path))])
 
 
+def test_unknown_field_changing_type_gives_identical_tables(tmp_path, user_lines):
+    records = [orjson.loads(line) for line in user_lines[:20]]
+    lines = [orjson.dumps({**record, "new_count": 3 if i % 2 else "three"}) for i, record in enumerate(records)]
+    path = _write(tmp_path / "users.ndjson", lines)
+    _assert_same([Part(str(path))])
+
+
 def test_gzip_file_gives_identical_tables(tmp_path, user_lines):
     path = _write(tmp_path / "users.ndjson.gz", user_lines)
     _assert_same([Part(str(path))])

@@ -171,9 +171,17 @@ def read_parts_to_files(parts: list[Part], folder: str, min_bytes: int) -> list[
     chunks = read_parts(parts)
     for chunk in chunks:
         for name, table in list(chunk.tables.items()):
-            if table.nbytes >= min_bytes:
+            if table.nbytes < min_bytes:
+                continue
+            try:
                 chunk.files[name] = ipc_files.write_table(table, folder)
-                del chunk.tables[name]
+            except OSError as exc:
+                # A full or missing temporary folder: the table goes through the pipe instead.
+                logger.warning(
+                    "cannot write %s to an IPC file in %s (%s): passing it through the pipe", name, folder, exc
+                )
+                continue
+            del chunk.tables[name]
     return chunks
 
 

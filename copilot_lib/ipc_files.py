@@ -42,13 +42,20 @@ def temporary_folder(expected_bytes: int) -> tempfile.TemporaryDirectory[str]:
 
 
 def write_table(table: pa.Table, folder: str) -> str:
-    """Write ``table`` to a new IPC file in ``folder`` and return the file's path."""
+    """Write ``table`` to a new IPC file in ``folder`` and return the file's path.
+
+    Raises OSError when the file cannot be written, after deleting what was written of it.
+    """
     handle, path = tempfile.mkstemp(suffix=".arrow", dir=folder)
     os.close(handle)
     # An IPC file holds one dictionary per column, so chunks encoded apart share theirs first.
     table = table.unify_dictionaries()
-    with pa.OSFile(path, "wb") as sink, pa_ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
+    try:
+        with pa.OSFile(path, "wb") as sink, pa_ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+    except OSError:
+        os.unlink(path)
+        raise
     return path
 
 

@@ -47,6 +47,14 @@ def test_folder_in_shared_memory_with_room(tmp_path, monkeypatch):
     assert not Path(folder).exists()
 
 
+def test_unwritable_folder_keeps_tables_in_chunk(tmp_path):
+    records = [user("2026-11-01", number, 2, 4, 1) for number in range(1, 50)]
+    path = write_ndjson(tmp_path / "users.ndjson", records)
+    chunks = ingest.read_parts_to_files([ingest.Part(str(path))], str(tmp_path / "missing"), 0)
+    assert chunks[0].files == {}
+    assert chunks[0].tables["user_daily"].num_rows == 49
+
+
 @pytest.fixture
 def spill_folder(tmp_path, monkeypatch):
     """Send every worker table through a file under a folder the test can inspect."""

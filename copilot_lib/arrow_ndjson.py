@@ -1,10 +1,10 @@
 """Read plain user-day NDJSON straight into Arrow tables, parsed in C++ by ``pyarrow.json``.
 
 User-day report files are the largest by far, and in them every line is one user-day object
-of the same shape. With an explicit schema, ``pyarrow.json`` parses such lines in about
-two thirds of the CPU time ``orjson`` takes (measured on the benchmark's records). It also
-builds typed columns without a Python object per value, and the breakdown arrays become
-child tables by flattening their list columns.
+of the same shape. With an explicit schema, ``pyarrow.json`` (version 26) parses such lines
+somewhat slower than ``orjson`` alone: about 120 ms against 90 ms for 32 MB of the
+benchmark's records. But it builds typed columns without a Python object per value, and
+the breakdown arrays become child tables by flattening their list columns.
 
 This path only takes input whose tables it builds exactly as :class:`Flattener` would. It
 returns None, and the caller reads the bytes the general way, for anything else: a line that
@@ -34,9 +34,9 @@ logger = logging.getLogger(__name__)
 
 
 # Top-level keys that make a record another kind (see reports.classify) whatever their value.
-# They are read as null-typed fields, so any other value makes pyarrow fail. A null value
-# looks like a missing key to pyarrow, so the bytes are searched for these keys when they
-# contain a null.
+# They are left out of the schema. pyarrow adds a column for each field it does not expect,
+# even one whose every value is null, so a column of one of these names sends the bytes to
+# the general path. pyarrow decodes escapes in keys before matching them.
 _KIND_KEYS = (
     "download_links",
     "seats",
@@ -49,9 +49,6 @@ _KIND_KEYS = (
 )
 # Keys the general path reads specially. A null value there changes nothing.
 _SPECIAL_KEYS = ("day_totals", *schema.CHAT_PANEL_FIELDS, *schema.FLAG_ALIASES)
-# Searched for when the bytes hold a null: a key of another kind, or an escape that could
-# spell one.
-_NULL_MARKERS = (*(f'"{key}"'.encode() for key in _KIND_KEYS), b"\\u")
 # orjson rejects these literals, where pyarrow would read them as floats.
 _REJECTED = (b"NaN", b"Infinity")
 _NEWLINE, _BRACE = ord("\n"), ord("{")
@@ -124,7 +121,7 @@ def _input_schema() -> pa.Schema:
             *(pa.field(field, pa.list_(_element_type(child))) for child, field in _LISTS),
             pa.field("totals_by_cli", _session_type(True)),
             pa.field("totals_by_copilot_app", _session_type(False)),
-            *(pa.field(key, pa.null()) for key in (*_KIND_KEYS, *_SPECIAL_KEYS)),
+            *(pa.field(key, pa.null()) for key in _SPECIAL_KEYS),
         ]
     )
 
@@ -132,14 +129,26 @@ def _input_schema() -> pa.Schema:
 INPUT_SCHEMA = _input_schema()
 
 
-def line_breaks(raw: bytes) -> tuple[int, bool]:
+def line_breaks(raw: bytes, block: int = 1 << 20) -> tuple[int, bool]:
     """Return the number of line breaks in ``raw`` and whether each one but a final one is
-    followed by ``{``. One numpy pass takes about a fifth of the time of two ``bytes.count``
-    calls on a 32 MB range."""
+    followed by ``{``.
+
+    numpy compares ``block`` bytes at a time, so that its temporary arrays stay in the CPU
+    cache and are reused. On a 32 MB range of the benchmark's records, one comparison over
+    the whole range took two to four times as long, most of it in page faults on fresh
+    memory for the temporaries.
+    """
     view = np.frombuffer(raw, dtype=np.uint8)
-    inner = np.flatnonzero(view[:-1] == _NEWLINE)
-    ended = bool(raw.endswith(b"\n"))
-    return len(inner) + ended, bool((view[inner + 1] == _BRACE).all())
+    count = 0
+    braced = True
+    for start in range(0, max(len(view) - 1, 0), block):
+        # One byte more than the block, so that a break at the block's end is checked too.
+        window = view[start : start + block + 1]
+        newline = window[:-1] == _NEWLINE
+        count += int(np.count_nonzero(newline))
+        if braced and not (window[1:][newline] == _BRACE).all():
+            braced = False
+    return count + raw.endswith(b"\n"), braced
 
 
 def plain_lines(raw: bytes, breaks: tuple[int, bool] | None = None) -> int | None:
@@ -155,8 +164,6 @@ def plain_lines(raw: bytes, breaks: tuple[int, bool] | None = None) -> int | Non
         return None
     # A search for one byte is a memchr, much faster than a search for several.
     if any(marker[:1] in raw and marker in raw for marker in _REJECTED):
-        return None
-    if b"null" in raw and any(marker in raw for marker in _NULL_MARKERS):
         return None
     if not raw.isascii():
         try:
@@ -177,15 +184,19 @@ def user_day_tables(
     lines = plain_lines(raw, breaks)
     if lines is None:
         return None
+    # NOTE: fields outside the schema are read with inferred types, so that a key of another
+    # kind shows up as a column. An unknown field whose values change type between lines
+    # (text in one, a number in another) makes pyarrow fail, and the range is then read the
+    # general way, several times slower but with the same tables.
     try:
         table = pa_json.read_json(
             pa.py_buffer(raw),
             read_options=pa_json.ReadOptions(use_threads=False, block_size=4 << 20),
-            parse_options=pa_json.ParseOptions(explicit_schema=INPUT_SCHEMA, unexpected_field_behavior="ignore"),
+            parse_options=pa_json.ParseOptions(explicit_schema=INPUT_SCHEMA, unexpected_field_behavior="infer"),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows != lines:
+    if table.num_rows != lines or any(key in table.column_names for key in _KIND_KEYS):
         return None
     table = table.combine_chunks()
     columns = {name: _array(table.column(name)) for name in table.column_names}

@@ -23,6 +23,7 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from copilot_lib import schema
+from copilot_lib import ipc_files, schema
 from copilot_lib.arrow_ndjson import line_breaks, user_day_tables
 from copilot_lib.errors import ReportFormatError
 from copilot_lib.flatten import PARENT_INDEX, Flattener
@@ -52,6 +53,9 @@ logger = logging.getLogger(__name__)
 PART_BYTES = 32 * 1024 * 1024
 # Below this total size every file is read in the calling process.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+# Worker tables of at least this size reach the parent through IPC files, smaller ones
+# through the pool's pipe.
+FILE_MIN_BYTES = 256 * 1024
 
 PARENT_KEYS = {
     "entity_daily": ("scope", "entity_id", "day"),
@@ -95,7 +99,8 @@ class Chunk:
 
     ``part`` is set when the chunk contains exactly one byte range of a file, and ``lines``
     is then the number of line breaks in it. When that part's ``first_line`` is None, the chunk's
-    line numbers start at 1 instead of the part's first line.
+    line numbers start at 1 instead of the part's first line. ``files`` names the tables
+    a worker wrote to IPC files instead of ``tables`` (see :mod:`copilot_lib.ipc_files`).
     """
 
     tables: dict[str, pa.Table]
@@ -103,14 +108,15 @@ class Chunk:
     skipped: int = 0
     part: Part | None = None
     lines: int = 0
+    files: dict[str, str] = field(default_factory=dict)
 
 
 def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
     """Parse and flatten a batch of parts into chunks, in part order; runs in a worker process.
 
     Plain user-day NDJSON is read by :mod:`copilot_lib.arrow_ndjson` unless ``arrow`` is
-    False; everything else goes through :class:`Flattener`. A part whose first line number
-    A byte range of a file gets a chunk of its own (see :class:`Chunk`).
+    False; everything else goes through :class:`Flattener`. A byte range of a file gets a
+    chunk of its own (see :class:`Chunk`).
     """
     chunks: list[Chunk] = []
     flattener = Flattener()
@@ -149,10 +155,42 @@ def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
                 flattener = Flattener()
         if not chunks or _pending(flattener):
             chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped))
+        # Encoded here, in the worker processes, so that the parent has less serial work after
+        # the last chunk arrives.
+        for chunk in chunks:
+            chunk.tables = {name: encode_categories(table) for name, table in chunk.tables.items()}
         return chunks
     finally:
         if collecting:
             gc.enable()
+
+
+def read_parts_to_files(parts: list[Part], folder: str, min_bytes: int) -> list[Chunk]:
+    """Read parts like :func:`read_parts`, writing each table of ``min_bytes`` or more to an
+    IPC file in ``folder``."""
+    chunks = read_parts(parts)
+    for chunk in chunks:
+        for name, table in list(chunk.tables.items()):
+            if table.nbytes < min_bytes:
+                continue
+            try:
+                chunk.files[name] = ipc_files.write_table(table, folder)
+            except OSError as exc:
+                # A full or missing temporary folder: the table goes through the pipe instead.
+                logger.warning(
+                    "cannot write %s to an IPC file in %s (%s): passing it through the pipe", name, folder, exc
+                )
+                continue
+            del chunk.tables[name]
+    return chunks
+
+
+def _load_files(chunk: Chunk) -> Chunk:
+    """Map the tables a worker wrote to files back into ``chunk.tables``."""
+    for name, path in chunk.files.items():
+        chunk.tables[name] = ipc_files.read_table(path)
+    chunk.files = {}
+    return chunk
 
 
 def _part_bytes(part: Part) -> bytes:
@@ -322,8 +360,17 @@ def read_files(files: list[Path], workers: int | None = None) -> list[Chunk]:
     )
     # forkserver: forking a parent that runs Arrow or DuckDB threads can deadlock the child.
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return number_lines([chunk for chunks in pool.map(read_parts, batches) for chunk in chunks])
+    # The server imports this module (with pandas and pyarrow) once and forks each worker
+    # from itself, so the workers start ready. Importing in every worker cost each of them
+    # about 0.3 s of CPU on the machine of docs/benchmarks.md.
+    context.set_forkserver_preload([__name__])
+    # The folder and any IPC files left in it are removed on error as well.
+    with (
+        ipc_files.temporary_folder(total) as folder,
+        ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+    ):
+        results = pool.map(partial(read_parts_to_files, folder=folder, min_bytes=FILE_MIN_BYTES), batches)
+        return number_lines([_load_files(chunk) for chunks in results for chunk in chunks])
 
 
 def assemble(
@@ -387,9 +434,7 @@ def _key_columns(parent: pa.Table, keys: tuple[str, ...]) -> pa.Table:
         column = table.column(name)
         if name == "day":
             table = table.set_column(position, name, _days(column))
-        elif name in CATEGORY_COLUMNS:
-            table = table.set_column(position, name, column.dictionary_encode())
-    return table
+    return encode_categories(table)
 
 
 def _child_frame(parent_keys: pa.Table, mask: np.ndarray, pieces: list[tuple[pa.Table, np.ndarray]]) -> pd.DataFrame:
@@ -407,20 +452,43 @@ def _child_frame(parent_keys: pa.Table, mask: np.ndarray, pieces: list[tuple[pa.
 
 
 def _compact(column: pa.Array) -> pa.Array:
-    """Keep only the dictionary values a taken column uses, in order of first use.
+    """Keep only the dictionary values a taken column uses.
 
-    That is the dictionary ``dictionary_encode`` would build from the taken values, so
-    the pandas categories come out the same.
+    Only the set of values matters, because :func:`to_pandas` sorts the categories. Marking
+    the used values in a numpy array took 18 ms for 10 million rows, where a hash of the
+    indices took 170 ms. A child table usually uses every value, so most columns are
+    returned unchanged.
     """
     if not isinstance(column, pa.DictionaryArray):
         return column
-    used = pc.unique(column.indices)
-    indices = pc.index_in(column.indices, value_set=used).cast(column.indices.type)
-    return pa.DictionaryArray.from_arrays(indices, column.dictionary.take(used))
+    if column.null_count:
+        used_values = pc.unique(column.indices)
+        indices = pc.index_in(column.indices, value_set=used_values).cast(column.indices.type)
+        return pa.DictionaryArray.from_arrays(indices, column.dictionary.take(used_values))
+    codes = column.indices.to_numpy()
+    used = np.zeros(len(column.dictionary), dtype=bool)
+    used[codes] = True
+    if used.all():
+        return column
+    renumbered = (np.cumsum(used) - 1)[codes].astype(codes.dtype)
+    return pa.DictionaryArray.from_arrays(pa.array(renumbered), column.dictionary.filter(pa.array(used)))
 
 
 def _days(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return column.cast(pa.date32()).cast(pa.timestamp("ns"))
+
+
+def encode_categories(table: pa.Table) -> pa.Table:
+    """Dictionary-encode the category columns of ``table`` that are still plain text.
+
+    Chunks encoded apart have dictionaries of their own, and pyarrow unifies them when it
+    combines the chunks or converts them to pandas.
+    """
+    for position, name in enumerate(table.column_names):
+        column = table.column(position)
+        if name in CATEGORY_COLUMNS and not pa.types.is_dictionary(column.type):
+            table = table.set_column(position, name, column.dictionary_encode())
+    return table
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
@@ -429,8 +497,7 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
         column = table.column(name)
         if name == "day" and column.type == pa.string():
             table = table.set_column(position, name, _days(column))
-        elif name in CATEGORY_COLUMNS and not pa.types.is_dictionary(column.type):
-            table = table.set_column(position, name, column.dictionary_encode())
+    table = encode_categories(table)
     return sort_categories(table.to_pandas(types_mapper=_PANDAS_TYPES.get))
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from copilot_lib import demo
-from copilot_lib.arrow_ndjson import user_day_tables
+from copilot_lib.arrow_ndjson import line_breaks, user_day_tables
 from copilot_lib.errors import ReportFormatError
 from copilot_lib.ingest import Part, assemble, read_parts
 
@@ -92,6 +92,16 @@ def test_mixed_batch_keeps_part_order(tmp_path, user_lines):
     _assert_same([Part(str(plain)), Part(str(mixed)), Part(str(other))])
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"\n", b"{}", b"{}\n", b"{}\n{}", b"{}\n\n{}\n", b"{}\n {}\n", b"{1234567}\n{}\n[]\n", b"{12}\n{3}\n{4}\n"],
+)
+def test_line_breaks_match_a_plain_count(raw):
+    expected = (raw.count(b"\n"), raw[:-1].count(b"\n") == raw[:-1].count(b"\n{"))
+    for block in (1, 2, 3, 4, 1 << 20):
+        assert line_breaks(raw, block) == expected, block
+
+
 def _odd(line: bytes) -> dict:
     return orjson.loads(line)
 
@@ -115,6 +125,8 @@ ODD_EDITS = {
     "team id": lambda r: {**r, "team_id": 7},
     "null team id": lambda r: {**r, "team_id": None},
     "null seats": lambda r: {**r, "seats": None},
+    "null team inside a breakdown": lambda r: {**r, "totals_by_feature": [{"feature": "chat", "team": None}]},
+    "unknown breakdown": lambda r: {**r, "totals_by_mcp": [{"mcp_server": "github", "tool_call_count": 3}]},
     "chat panel field": lambda r: {**r, "chat_panel_agent_mode": 4},
     "null chat panel field": lambda r: {**r, "chat_panel_agent_mode": None},
     "coding agent alias": lambda r: {**r, "used_copilot_coding_agent": True},
@@ -163,6 +175,13 @@ def test_odd_lines_give_identical_tables(tmp_path, user_lines, name):
     elif name == "indented line":
         odd = b"  " + user_lines[5]
     path = _write(tmp_path / "users.ndjson", [*user_lines[:10], odd, *user_lines[10:20]])
+    _assert_same([Part(str(path))])
+
+
+def test_unknown_field_changing_type_gives_identical_tables(tmp_path, user_lines):
+    records = [orjson.loads(line) for line in user_lines[:20]]
+    lines = [orjson.dumps({**record, "new_count": 3 if i % 2 else "three"}) for i, record in enumerate(records)]
+    path = _write(tmp_path / "users.ndjson", lines)
     _assert_same([Part(str(path))])
 
 

@@ -47,9 +47,9 @@ CHROMIUM_ARGS = [
 ]
 # The charts of the first view (the Overview tab).
 CHARTS = ("active-users", "activity")
-# Runs in the page from its first script on: every 10 ms it notes when a chart of the
-# static preview (see copilot_lib.preview) and a chart of the dashboard's own widgets was
-# first drawn, and when all of them were, in milliseconds after navigation started.
+# Runs in the page from its first script on, every 10 ms. It notes when a chart of the
+# static preview (see copilot_lib.preview) and a chart of the widgets was first drawn, and
+# when all of them were, in milliseconds after navigation started.
 WATCH_CHARTS = """(() => {
   const names = NAMES;
   const drawn = (node) => node && node.getBoundingClientRect().height >= 100 &&

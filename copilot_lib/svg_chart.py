@@ -96,7 +96,7 @@ def figure_svg(figure: go.Figure, element_id: str, width: int = WIDTH) -> str:
         if trace.type == "scatter":
             axis = right if trace.yaxis == "y2" else left
             parts.append(_line(frame, trace, axis.low, axis.high))
-    # Plotly draws a legend only for more than one trace unless the layout asks for one.
+    # Plotly draws a legend only for more than one trace, unless the layout sets showlegend.
     if len(traces) > 1 or layout.showlegend:
         parts.append(_legend(traces, width, element_id))
     for note in layout.annotations or ():

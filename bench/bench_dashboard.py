@@ -7,11 +7,11 @@ trace and to every chart of the first view drawn, for the page's static preview 
 its widgets.
 
     .venv/bin/python bench/bench_dashboard.py [--loads 8] [--data-dir DIR]
-    .venv/bin/python bench/bench_dashboard.py --demo-users 10000 --pool-fill 90
+    .venv/bin/python bench/bench_dashboard.py --demo-users 10000 --demo-days 365 --pool-fill 90
     .venv/bin/python bench/bench_dashboard.py --profile     # where one load's time goes
 
-Without --data-dir the page shows the generated demo data (60 users, 90 days, or
---demo-users over --demo-days). --pool-fill is the wait before the first load and between
+Without --data-dir the page shows generated demo data, --demo-users over --demo-days
+(60 users over 90 days by default). --pool-fill is the wait before the first load and between
 loads, long enough for Voilà to run the notebook in its next pool kernel. With
 --profile it loads the page once with a preheated kernel, records Chromium's CPU profile
 of the page until the first chart is drawn, and prints when each step happened (HTML,
@@ -236,14 +236,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=8, help="page loads per mode (default 8)")
     parser.add_argument("--data-dir", default=None, help="folder of report files (default: demo data)")
-    parser.add_argument("--demo-users", type=int, default=None, help="users of generated demo data (default 60)")
-    parser.add_argument("--demo-days", type=int, default=365, help="days of generated demo data with --demo-users")
+    parser.add_argument("--demo-users", type=int, default=60, help="users of the generated demo data (default 60)")
+    parser.add_argument("--demo-days", type=int, default=90, help="days of the generated demo data (default 90)")
     parser.add_argument("--pool-fill", type=float, default=POOL_FILL_S, help="seconds to wait before each load")
     parser.add_argument("--profile", action="store_true", help="profile one preheated load instead of timing loads")
     args = parser.parse_args()
+    demo_size = (args.demo_users, args.demo_days)
     if args.profile:
         with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder:
-            process, port = start_voila(True, args.data_dir, Path(folder))
+            process, port = start_voila(True, args.data_dir, Path(folder), demo_size, args.pool_fill)
             try:
                 profile(port)
             finally:
@@ -252,13 +253,10 @@ def main() -> None:
         return
     if args.data_dir:
         print(f"data: report files in {args.data_dir}")
-    elif args.demo_users:
-        print(f"data: demo, {args.demo_users:,} users over {args.demo_days} days")
     else:
-        print("data: demo, 60 users over 90 days")
+        print(f"data: demo, {args.demo_users:,} users over {args.demo_days} days")
     for label, preheat in (("preheated kernel", True), ("cold kernel", False)):
         with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder:
-            demo_size = (args.demo_users, args.demo_days) if args.demo_users else None
             process, port = start_voila(preheat, args.data_dir, Path(folder), demo_size, args.pool_fill)
             try:
                 report(label, measure(port, args.loads, args.pool_fill))

@@ -203,10 +203,8 @@ def _whole_number(name: str, default: int, largest: int, environ: Mapping[str, s
     text = setting(None, name, environ=environ)
     if text is None:
         return default
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
+    # ASCII digits only: int() would also take "+7", "1_000" and other scripts' digits.
+    number = int(text) if text.isascii() and text.isdigit() else 0
     if not 1 <= number <= largest:
         raise ConfigError(
             f"{name}={text!r} is not a whole number from 1 to {largest:,}: set one, or unset it for {default}"

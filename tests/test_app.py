@@ -69,7 +69,13 @@ def test_large_demo_counts_active_users_alike() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("COPILOT_DEMO_USERS", "ten"), ("COPILOT_DEMO_USERS", "0"), ("COPILOT_DEMO_DAYS", "100000")],
+    [
+        ("COPILOT_DEMO_USERS", "ten"),
+        ("COPILOT_DEMO_USERS", "0"),
+        ("COPILOT_DEMO_USERS", "+7"),
+        ("COPILOT_DEMO_USERS", "1_000"),
+        ("COPILOT_DEMO_DAYS", "100000"),
+    ],
 )
 def test_bad_demo_size_names_the_setting(name: str, value: str) -> None:
     source = app.load_source({name: value})

@@ -515,6 +515,7 @@ def test_preview_shows_first_tab_before_widgets(browser: Browser, demo_url: str,
     """
     with loopback_page(browser, blocked) as page:
         page.route_web_socket(re.compile(r".*/api/kernels/.*"), lambda socket: None)
+        page.clock.install()
         page.goto(demo_url, wait_until="commit")
         page.wait_for_function(PREVIEW_DRAWN, arg=list(OVERVIEW_CHARTS), timeout=FIRST_CHART_TIMEOUT_MS)
         assert page.locator("#copilot-preview").is_visible()
@@ -532,6 +533,9 @@ def test_preview_shows_first_tab_before_widgets(browser: Browser, demo_url: str,
         assert all(re.search(r"\d", value) for value in shown.values()), shown
         page.add_script_tag(path=str(axe_script()))
         assert serious_violations(page) == []
+        # A minute without widgets: the status line stops promising them.
+        page.clock.fast_forward(65_000)
+        assert "did not load" in page.inner_text("#copilot-preview .copilot-preview-status")
 
     with loopback_page(browser, blocked) as page:
         open_dashboard(page, demo_url)

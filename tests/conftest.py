@@ -19,3 +19,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if os.environ.get(REQUIRE_BROWSER) == "1":
         pytest.fail(f"{reason}; {REQUIRE_BROWSER}=1 requires the browser tests to run", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture
+def fixed_salt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give the pseudonyms a fixed key, so that aliases are the same in every run."""
+    from copilot_lib.views import pseudonym
+
+    monkeypatch.setenv(pseudonym.ENV_PSEUDONYM_SALT, "test-salt")
+    monkeypatch.setattr(pseudonym, "_salt", None)

@@ -15,7 +15,7 @@ import pytest
 from copilot_lib import demo
 from copilot_lib.errors import ReleasedTableError
 from copilot_lib.tables import Tables, load_folder
-from copilot_lib.views import VIEWS, Filters, compact, old_client_users, pseudonym, team_options, warm
+from copilot_lib.views import VIEWS, Filters, compact, old_client_users, team_options, warm
 from copilot_lib.views.breakdowns import coded
 from copilot_lib.views.prepared import prepare
 
@@ -30,6 +30,9 @@ RELEASED = (
     "user_by_model_feature",
 )
 
+# Pseudonyms use a fixed key in these tests, so that aliases are the same in every run.
+pytestmark = pytest.mark.usefixtures("fixed_salt")
+
 
 def _bench_controls() -> Any:
     spec = importlib.util.spec_from_file_location("bench_dashboard_recompute", BENCH)
@@ -37,12 +40,6 @@ def _bench_controls() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(autouse=True)
-def fixed_salt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(pseudonym.ENV_PSEUDONYM_SALT, "test-salt")
-    monkeypatch.setattr(pseudonym, "_salt", None)
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,9 @@ from copilot_lib.views import (
 from copilot_lib.views.result import NO_DATA, NO_SEATS, NO_TEAMS, NO_USER_ROWS
 from copilot_lib.views.teams import BELOW_FLOOR
 
+# Pseudonyms use a fixed key in these tests, so that aliases are the same in every run.
+pytestmark = pytest.mark.usefixtures("fixed_salt")
+
 SAMPLES = Path(__file__).resolve().parents[2] / "shared/data/cmv-samples"
 END = date(2026, 11, 30)
 ORG = "111"
@@ -44,12 +47,6 @@ COUNTERS = (
     metrics.LOC_ADDED,
     metrics.LOC_DELETED,
 )
-
-
-@pytest.fixture(autouse=True)
-def fixed_salt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(pseudonym.ENV_PSEUDONYM_SALT, "test-salt")
-    monkeypatch.setattr(pseudonym, "_salt", None)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import ipywidgets as widgets
 import pandas as pd
@@ -98,19 +98,19 @@ def load_source(environ: Mapping[str, str] | None = None, *, on_progress: Progre
     are masked in that message.
     """
     env = os.environ if environ is None else environ
-    folder = config.setting(None, config.ENV_DATA_DIR, environ=env)
-    store = config.setting(None, config.ENV_STORE, environ=env)
+    kind = source_kind(env)
     label, fix = "demo data", f"Check {config.ENV_DATA_DIR}"
     try:
-        if folder:
-            path = os.path.expanduser(folder)
+        if kind == "folder":
+            path = os.path.expanduser(config.setting(None, config.ENV_DATA_DIR, environ=env) or "")
             label = path
             return Source(tables=load_folder(path), label=f"Report files in {path}")
-        if store:
+        if kind == "store":
+            store = config.setting(None, config.ENV_STORE, environ=env) or ""
             label, fix = store, f"Check {config.ENV_STORE}"
             cache = config.setting(None, config.ENV_CACHE_DIR, environ=env) or config.DEFAULT_CACHE_DIR
             return store_source(store, cache)
-        if live_configured(env):
+        if kind == "github":
             label, fix = live_label(env), "Check the GitHub settings"
             return live_source(config.github_settings(environ=env), on_progress)
         fix = f"Check {config.ENV_DEMO_USERS} and {config.ENV_DEMO_DAYS}"
@@ -131,10 +131,18 @@ def load_source(environ: Mapping[str, str] | None = None, *, on_progress: Progre
         return Source(tables=None, label=label, error=message, fix=fix)
 
 
-def loads_from_github(env: Mapping[str, str]) -> bool:
-    """Return True when :func:`load_source` would fetch live data from GitHub."""
-    local = (config.ENV_DATA_DIR, config.ENV_STORE)
-    return live_configured(env) and not any(config.setting(None, name, environ=env) for name in local)
+SourceKind = Literal["folder", "store", "github", "demo"]
+
+
+def source_kind(env: Mapping[str, str]) -> SourceKind:
+    """Return the kind of data source :func:`load_source` reads, in its order of precedence."""
+    if config.setting(None, config.ENV_DATA_DIR, environ=env):
+        return "folder"
+    if config.setting(None, config.ENV_STORE, environ=env):
+        return "store"
+    if live_configured(env):
+        return "github"
+    return "demo"
 
 
 def live_configured(env: Mapping[str, str]) -> bool:
@@ -551,7 +559,7 @@ def show(environ: Mapping[str, str] | None = None, *, background: bool = True) -
     thread = threading.Thread(target=_fill, args=(shell, environ, theme, built), name="copilot-load", daemon=True)
     thread.start()
     env = os.environ if environ is None else environ
-    if preview.enabled(env) and not loads_from_github(env):
+    if preview.enabled(env) and source_kind(env) != "github":
         thread.join(preview.WAIT_SECONDS)
         if not built:
             logger.info("no preview of the first tab: the data took over %.0f s to load", preview.WAIT_SECONDS)

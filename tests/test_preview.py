@@ -90,12 +90,12 @@ def test_preview_enabled_in_pool_kernel_only() -> None:
     assert not preview.enabled({})
 
 
-def test_loads_from_github_only_without_local_source() -> None:
+def test_source_kind_follows_precedence() -> None:
     live = {"GITHUB_ORG": "acme", "GITHUB_TOKEN": "x"}
-    assert app.loads_from_github(live)
-    assert not app.loads_from_github({**live, "COPILOT_DATA_DIR": "/data"})
-    assert not app.loads_from_github({**live, "COPILOT_STORE": "s3://bucket/prefix"})
-    assert not app.loads_from_github({})
+    assert app.source_kind(live) == "github"
+    assert app.source_kind({**live, "COPILOT_DATA_DIR": "/data"}) == "folder"
+    assert app.source_kind({**live, "COPILOT_STORE": "s3://bucket/prefix"}) == "store"
+    assert app.source_kind({}) == "demo"
 
 
 def shown_outputs(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]) -> list[dict[str, Any]]:

@@ -562,7 +562,7 @@ def show(environ: Mapping[str, str] | None = None, *, background: bool = True) -
     if preview.enabled(env) and source_kind(env) != "github":
         thread.join(preview.WAIT_SECONDS)
         if not built:
-            logger.info("no preview of the first tab: the data took over %.0f s to load", preview.WAIT_SECONDS)
+            logger.info("no preview of the first tab: loading the data took over %.0f s", preview.WAIT_SECONDS)
         else:
             _show_preview(built[0])
     return shell

@@ -166,8 +166,11 @@ def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
 
 
 def read_parts_to_files(parts: list[Part], folder: str, min_bytes: int) -> list[Chunk]:
-    """Read parts like :func:`read_parts`, writing each table of ``min_bytes`` or more to an
-    IPC file in ``folder``."""
+    """Read parts like :func:`read_parts` and move their large tables to IPC files.
+
+    Each table of ``min_bytes`` or more is written to a file in ``folder`` and named in the
+    chunk's ``files`` instead of ``tables``.
+    """
     chunks = read_parts(parts)
     for chunk in chunks:
         for name, table in list(chunk.tables.items()):
@@ -178,7 +181,7 @@ def read_parts_to_files(parts: list[Part], folder: str, min_bytes: int) -> list[
             except OSError as exc:
                 # A full or missing temporary folder: the table goes through the pipe instead.
                 logger.warning(
-                    "cannot write %s to an IPC file in %s (%s): passing it through the pipe", name, folder, exc
+                    "writing %s to an IPC file in %s failed (%s): passing it through the pipe", name, folder, exc
                 )
                 continue
             del chunk.tables[name]
@@ -362,7 +365,7 @@ def read_files(files: list[Path], workers: int | None = None) -> list[Chunk]:
     context = multiprocessing.get_context("forkserver")
     # The server imports this module (with pandas and pyarrow) once and forks each worker
     # from itself, so the workers start ready. Importing in every worker cost each of them
-    # about 0.3 s of CPU on the machine of docs/benchmarks.md.
+    # about 0.3 s of CPU on the 2-core benchmark machine.
     context.set_forkserver_preload([__name__])
     # The folder and any IPC files left in it are removed on error as well.
     with (

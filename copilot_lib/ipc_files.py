@@ -48,7 +48,7 @@ def write_table(table: pa.Table, folder: str) -> str:
     """
     handle, path = tempfile.mkstemp(suffix=".arrow", dir=folder)
     os.close(handle)
-    # An IPC file holds one dictionary per column, so chunks encoded apart share theirs first.
+    # An IPC file has one dictionary per column, so chunks encoded apart share theirs first.
     table = table.unify_dictionaries()
     try:
         with pa.OSFile(path, "wb") as sink, pa_ipc.new_file(sink, table.schema) as writer:

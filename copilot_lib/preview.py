@@ -46,8 +46,8 @@ def enabled(environ: Mapping[str, str] | None = None) -> bool:
     """Return True when the notebook runs in a pool kernel of Voilà, which shows the preview.
 
     A kernel started for a page load does not wait for the data. Its page appears only once
-    the notebook has run, so waiting there would delay the widgets by more than the preview
-    brings the first chart forward.
+    the notebook has run, so the wait would delay the widgets. It would also bring the
+    first chart forward by less than that delay.
     """
     return (os.environ if environ is None else environ).get(VOILA_PREHEAT) == "True"
 

@@ -50,7 +50,8 @@ def test_demo_source_when_no_data_dir() -> None:
 def test_demo_size_from_environment(users: int, days: int) -> None:
     source = app.load_source({"COPILOT_DEMO_USERS": str(users), "COPILOT_DEMO_DAYS": str(days)})
 
-    assert source.error is None and source.tables is not None
+    assert source.error is None
+    assert source.tables is not None
     assert f"{users:,} generated users over {days} days" in source.label
     first, last = metrics.data_range(source.tables)
     assert first is not None and last is not None

@@ -506,7 +506,7 @@ PREVIEW_DRAWN = """(names) => names.every((name) => {
 PREVIEW_KPIS = ("interactions", "active_users", "acceptance_rate", "seat_adoption")
 
 
-def test_preview_shows_first_tab_before_widgets(browser: Browser, demo_url: str, blocked: list[str]) -> None:
+def test_preview_before_widgets(browser: Browser, demo_url: str, blocked: list[str]) -> None:
     """The served HTML alone shows the Overview's KPI cards and charts; the widgets replace it.
 
     The first load gets no kernel connection (its websocket never reaches Voilà), so no
@@ -527,10 +527,10 @@ def test_preview_shows_first_tab_before_widgets(browser: Browser, demo_url: str,
               .every((node) => getComputedStyle(node).visibility === 'hidden')"""
         )
         assert hidden
-        shown = {
+        preview_kpis = {
             key: page.inner_text(f'#copilot-preview [data-kpi="{key}"] .copilot-kpi-value') for key in PREVIEW_KPIS
         }
-        assert all(re.search(r"\d", value) for value in shown.values()), shown
+        assert all(re.search(r"\d", value) for value in preview_kpis.values()), preview_kpis
         page.add_script_tag(path=str(axe_script()))
         assert serious_violations(page) == []
         # A minute without widgets: the status line stops promising them.
@@ -541,4 +541,4 @@ def test_preview_shows_first_tab_before_widgets(browser: Browser, demo_url: str,
         open_dashboard(page, demo_url)
         assert page.locator("#copilot-preview").count() == 0
         assert page.evaluate("() => document.body.classList.contains('copilot-previewing')") is False
-        assert {key: kpi_text(page, key) for key in PREVIEW_KPIS} == shown
+        assert {key: kpi_text(page, key) for key in PREVIEW_KPIS} == preview_kpis

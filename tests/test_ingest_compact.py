@@ -24,8 +24,8 @@ def test_compact_keeps_used_values(codes, values):
     assert compacted.to_pylist() == column.to_pylist()
     used = {value for value in column.to_pylist() if value is not None}
     assert len(compacted.dictionary.drop_null()) == len(used)
-    kept = {value for value in compacted.dictionary.to_pylist() if value is not None}
-    assert kept == used
+    remaining = {value for value in compacted.dictionary.to_pylist() if value is not None}
+    assert remaining == used
 
 
 def test_compact_leaves_plain_arrays():

@@ -111,12 +111,12 @@ class Chunk:
     files: dict[str, str] = field(default_factory=dict)
 
 
-def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
+def read_parts(parts: list[Part], *, arrow: bool = True, folder: str | None = None) -> list[Chunk]:
     """Parse and flatten a batch of parts into chunks, in part order; runs in a worker process.
 
     Plain user-day NDJSON is read by :mod:`copilot_lib.arrow_ndjson` unless ``arrow`` is
-    False; everything else goes through :class:`Flattener`. A byte range of a file gets a
-    chunk of its own (see :class:`Chunk`).
+    False, through temporary files in ``folder``; everything else goes through
+    :class:`Flattener`. A byte range of a file gets a chunk of its own (see :class:`Chunk`).
     """
     chunks: list[Chunk] = []
     flattener = Flattener()
@@ -130,7 +130,7 @@ def read_parts(parts: list[Part], *, arrow: bool = True) -> list[Chunk]:
             ranged = part.start is not None
             breaks = line_breaks(raw)
             newlines = breaks[0]
-            tables = user_day_tables(raw, part.path, part.first_line or 1, breaks) if arrow else None
+            tables = user_day_tables(raw, part.path, part.first_line or 1, breaks, folder) if arrow else None
             if tables is not None or ranged:
                 if _pending(flattener):
                     chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped))
@@ -171,7 +171,7 @@ def read_parts_to_files(parts: list[Part], folder: str, min_bytes: int) -> list[
     Each table of ``min_bytes`` or more is written to a file in ``folder`` and named in the
     chunk's ``files`` instead of ``tables``.
     """
-    chunks = read_parts(parts)
+    chunks = read_parts(parts, folder=folder)
     for chunk in chunks:
         for name, table in list(chunk.tables.items()):
             if table.nbytes < min_bytes:

@@ -77,32 +77,37 @@ class Record:
 
 
 def classify(obj: Any) -> RecordKind:
-    """Tell what a decoded JSON value from a report file is, from its keys alone."""
+    """Tell what a decoded JSON value from a report file is, from its keys alone.
+
+    A key whose value is null counts as absent: GitHub's payloads leave out and null their
+    optional fields alike, and a ``"team_id": null`` does not make a user day a team row.
+    """
     if isinstance(obj, str):
         return RecordKind.NOT_AVAILABLE
     if not isinstance(obj, dict):
         return RecordKind.UNKNOWN
-    if "download_links" in obj:
+    get = obj.get
+    if get("download_links") is not None:
         return RecordKind.ENVELOPE
-    if "seats" in obj or "total_seats" in obj:
+    if get("seats") is not None or get("total_seats") is not None:
         return RecordKind.SEATS
-    if "seat_breakdown" in obj:
+    if get("seat_breakdown") is not None:
         return RecordKind.BILLING
-    if "team" in obj and "data" in obj:
+    if get("team") is not None and get("data") is not None:
         return RecordKind.LEGACY_TEAM_HISTORY
-    if "date" in obj and "day" not in obj:
+    if get("date") is not None and get("day") is None:
         return RecordKind.LEGACY_METRICS_DAY
-    if "day" in obj and ("breakdown" in obj or "total_suggestions_count" in obj):
+    if get("day") is not None and (get("breakdown") is not None or get("total_suggestions_count") is not None):
         return RecordKind.LEGACY_USAGE_DAY
-    if "team_id" in obj and ("user_id" in obj or "user_login" in obj):
+    if get("team_id") is not None and (get("user_id") is not None or get("user_login") is not None):
         return RecordKind.USER_TEAM
-    if "user_id" in obj or "user_login" in obj:
+    if get("user_id") is not None or get("user_login") is not None:
         return RecordKind.USER_DAY
-    if "repo_id" in obj or "repo_name" in obj:
+    if get("repo_id") is not None or get("repo_name") is not None:
         return RecordKind.REPO_DAY
-    if "day" in obj:
+    if get("day") is not None:
         return RecordKind.ENTITY_DAY
-    if "slug" in obj and "name" in obj and "id" in obj:
+    if get("slug") is not None and get("name") is not None and get("id") is not None:
         return RecordKind.TEAM
     return RecordKind.UNKNOWN
 

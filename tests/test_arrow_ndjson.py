@@ -145,8 +145,29 @@ ODD_EDITS = {
     "empty created_at": lambda r: {**r, "created_at": ""},
     "escaped login": lambda r: {**r, "user_login": "caf\u00e9-octo"},
     "day_totals wrapper": lambda r: {"organization_id": "1", "day_totals": [r]},
+    "counter as whole float": lambda r: {**r, "loc_added_sum": 12.0},
+    "counter as numeric text with spaces": lambda r: {**r, "loc_added_sum": " 12 "},
+    "counter as fraction text": lambda r: {**r, "loc_added_sum": "12.0"},
+    "counter as object": lambda r: {**r, "loc_added_sum": {"value": 12}},
+    "flag as text": lambda r: {**r, "used_chat": "true"},
+    "flag as zero": lambda r: {**r, "used_chat": 0.0},
+    "login as number": lambda r: {**r, "user_login": 1234},
+    "login as fraction": lambda r: {**r, "user_login": 12.5},
+    "login as bool": lambda r: {**r, "user_login": True},
+    "login as object": lambda r: {**r, "user_login": {"name": "octo"}},
+    "login with escapes": lambda r: {**r, "user_login": 'oc"to\\cat\n\u2028/<>'},
+    "day as number": lambda r: {**r, "day": 20260102},
+    "ide as number": lambda r: {**r, "totals_by_ide": [{"ide": 7, "code_generation_activity_count": 1}]},
+    "ide as bool": lambda r: {**r, "totals_by_ide": [{"ide": False, "code_generation_activity_count": 1}]},
+    "version as list": lambda r: {**r, "totals_by_ide": [{"ide": "vscode", "last_known_ide_version": ["1.9"]}]},
+    "credits as text": lambda r: {**r, "ai_credits_used": "2.5"},
+    "phase number as text": lambda r: {**r, "ai_adoption_phase": {"phase": "explorer", "phase_number": "2"}},
+    "seats list": lambda r: {**r, "seats": [{"assignee": {"login": "octo"}}]},
+    "team object": lambda r: {**r, "team": {"slug": "a"}, "data": []},
+    "null download links": lambda r: {**r, "download_links": None},
     "null day_totals": lambda r: {**r, "day_totals": None},
 }
+_USER_DAY = b'{"day":"2026-01-02","organization_id":"1","user_id":4'
 ODD_LINES = {
     "bare string": b'"no data for this day"',
     "array of records": None,
@@ -155,6 +176,15 @@ ODD_LINES = {
     "escaped key": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"te\\u0061m_id":null}',
     "spaced key": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"team_id" : null}',
     "NaN credits": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"ai_credits_used":NaN}',
+    "Infinity credits": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"ai_credits_used":-Infinity}',
+    "credits beyond a float": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"ai_credits_used":1e400}',
+    "counter in exponent form": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"loc_added_sum":1e2}',
+    "counter beyond 64 bits": _USER_DAY + b',"loc_added_sum":1' + b"0" * 20 + b"}",
+    "login beyond 64 bits": _USER_DAY + b',"user_login":1' + b"0" * 20 + b"}",
+    "negative zero counter": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"loc_added_sum":-0}',
+    "escaped seats key": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"se\\u0061ts":[]}',
+    "invalid UTF-8": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"user_login":"\xff\xfe"}',
+    "whitespace-only line": b"   ",
     "two objects on a line": b'{"day":"2026-01-02","organization_id":"1","user_id":4} {"day":"2026-01-03","user_id":4}',
     "duplicate key": b'{"day":"2026-01-02","organization_id":"1","user_id":4,"user_id":5}',
 }
@@ -197,3 +227,26 @@ def test_malformed_line_names_file_and_line(tmp_path, user_lines, arrow):
         read_parts([Part(str(path))], arrow=arrow)
     assert caught.value.line == 5
     assert str(path) in str(caught.value)
+
+
+# Odd values that DuckDB's path must read itself, so that the comparisons above test it.
+READ_BY_DUCKDB = (
+    "credits as int",
+    "escaped login",
+    "flag as int",
+    "flag as text",
+    "flag as zero",
+    "login with escapes",
+    "null counter",
+    "null download links",
+    "null seats",
+    "null team id",
+    "unknown fields",
+)
+
+
+@pytest.mark.parametrize("edit", READ_BY_DUCKDB)
+def test_odd_values_of_github_types_stay_on_the_fast_path(user_lines, edit):
+    odd = orjson.dumps(ODD_EDITS[edit](_odd(user_lines[3])))
+    raw = b"\n".join([*user_lines[:10], odd, *user_lines[10:20]]) + b"\n"
+    assert user_day_tables(raw, "users.ndjson", 1) is not None

@@ -23,9 +23,12 @@ then raises the error that names the file and line.
 from __future__ import annotations
 
 import logging
+import mmap
+import os
+import re
 import tempfile
 import threading
-from typing import Any
+from typing import Any, BinaryIO, NamedTuple
 
 import duckdb
 import numpy as np
@@ -55,7 +58,7 @@ _KIND_KEYS = (
 )
 # Keys the general path reads specially. A null value there changes nothing.
 _SPECIAL_KEYS = ("day_totals", *schema.CHAT_PANEL_FIELDS, *schema.FLAG_ALIASES)
-_NEWLINE, _BRACE = ord("\n"), ord("{")
+_NEWLINE, _BRACE, _NON_ASCII = ord("\n"), ord("{"), 0x80
 
 # The list-shaped breakdowns of a user day: child name, array field.
 _LISTS = (
@@ -149,10 +152,12 @@ def _query() -> str:
     columns = ", ".join(f"'{name}': '{_duck_type(data_type)}'" for name, data_type in zip(names, types, strict=True))
     # The largest object DuckDB reads is 16 MB by default; a larger line goes the general way.
     # Every name and type here comes from the schema; the file's path is a bound parameter.
-    return f"SELECT * FROM read_json(?, format = 'newline_delimited', columns = {{{columns}}})"  # noqa: S608
+    return f"SELECT * FROM read_json(?, format = 'newline_delimited', compression = 'none', columns = {{{columns}}})"  # noqa: S608
 
 
 _QUERY = _query()
+# DuckDB expands globs and a leading ~ in the paths it reads: other paths are read from a copy.
+_PLAIN_PATH = re.compile(r"/[\w./+@%=,-]*")
 _local = threading.local()
 
 
@@ -215,9 +220,17 @@ def _text(array: pa.Array) -> pa.Array:
     return text
 
 
-def line_breaks(raw: bytes, block: int = 1 << 20) -> tuple[int, bool]:
-    """Return the number of line breaks in ``raw`` and whether each one but a final one is
-    followed by ``{``.
+class Lines(NamedTuple):
+    """What :func:`line_breaks` found in a run of bytes."""
+
+    breaks: int
+    braced: bool
+    ascii: bool
+
+
+def line_breaks(raw: bytes | np.ndarray, block: int = 1 << 20) -> Lines:
+    """Count the line breaks in ``raw`` and tell whether each one but a final one is followed
+    by ``{`` and whether every byte is ASCII.
 
     numpy compares ``block`` bytes at a time, so that its temporary arrays stay in the CPU
     cache and are reused. On a 32 MB range of the benchmark's records, one comparison over
@@ -226,7 +239,7 @@ def line_breaks(raw: bytes, block: int = 1 << 20) -> tuple[int, bool]:
     """
     view = np.frombuffer(raw, dtype=np.uint8)
     count = 0
-    braced = True
+    braced = only_ascii = True
     for start in range(0, max(len(view) - 1, 0), block):
         # One byte more than the block, so that a break at the block's end is checked too.
         window = view[start : start + block + 1]
@@ -234,44 +247,83 @@ def line_breaks(raw: bytes, block: int = 1 << 20) -> tuple[int, bool]:
         count += int(np.count_nonzero(newline))
         if braced and not (window[1:][newline] == _BRACE).all():
             braced = False
-    return count + raw.endswith(b"\n"), braced
+        if only_ascii and window.max() >= _NON_ASCII:
+            only_ascii = False
+    if len(view) == 1 and view[0] >= _NON_ASCII:
+        only_ascii = False
+    return Lines(count + bool(len(view) and view[-1] == _NEWLINE), braced, only_ascii)
 
 
-def plain_lines(raw: bytes, breaks: tuple[int, bool] | None = None) -> int | None:
-    """Return the number of lines when every line of ``raw`` is plain enough to read here.
+def read_user_days(
+    path: str, start: int | None = None, end: int | None = None, first_line: int = 1, folder: str | None = None
+) -> tuple[dict[str, pa.Table], int] | None:
+    """Return the tables :class:`Flattener` would build from a file's NDJSON lines, or None.
 
-    Each line must start an object, so that row ``i`` of the result is line ``i``.
-    ``breaks`` is ``line_breaks(raw)`` when the caller has computed it already.
+    The lines are bytes [``start``, ``end``) of ``path``, or the whole file when ``start`` is
+    None; ``first_line`` is the line number of the first one. Also returns the number of
+    line breaks in the bytes. The bytes are checked through a memory map, so that they are
+    never copied into Python. DuckDB reads a whole file where it lies, and a range from a
+    temporary file in ``folder`` (the system's temporary folder when None) that the kernel
+    copies the range into.
     """
-    if not raw.startswith(b"{"):
+    if path.endswith(".gz"):
         return None
-    newlines, braced = breaks if breaks is not None else line_breaks(raw)
-    if not braced:
+    try:
+        with open(path, "rb") as handle:
+            begin = start or 0
+            stop = os.fstat(handle.fileno()).st_size if end is None else end
+            if stop <= begin:
+                return None
+            lines = _check(handle, begin, stop)
+            if lines is None:
+                return None
+            if start is None and _PLAIN_PATH.fullmatch(path):
+                table = _read(path)
+            else:
+                table = _read_copy(handle, begin, stop, folder)
+    except OSError as exc:
+        # The general path reads the file again and reports what is wrong with it.
+        logger.debug("cannot map %s for DuckDB (%s)", path, exc)
         return None
-    if not raw.isascii():
+    if table is None or table.num_rows != lines.lines:
+        return None
+    tables = _converted(table, path, first_line)
+    return None if tables is None else (tables, lines.breaks)
+
+
+class _Counted(NamedTuple):
+    lines: int
+    breaks: int
+
+
+def _check(handle: BinaryIO, begin: int, stop: int) -> _Counted | None:
+    """Return the number of lines and line breaks in bytes [begin, stop) when DuckDB may read them.
+
+    Each line must start an object, so that row ``i`` of DuckDB's result is line ``i``, and
+    the bytes must be UTF-8.
+    """
+    aligned = begin - begin % mmap.ALLOCATIONGRANULARITY
+    with mmap.mmap(handle.fileno(), stop - aligned, access=mmap.ACCESS_READ, offset=aligned) as mapped:
+        view = np.frombuffer(mapped, dtype=np.uint8, count=stop - begin, offset=begin - aligned)
         try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    return newlines + (not raw.endswith(b"\n"))
+            if view[0] != _BRACE:
+                return None
+            found = line_breaks(view)
+            if not found.braced:
+                return None
+            if not found.ascii:
+                try:
+                    view.tobytes().decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+            ends_with_break = view[-1] == _NEWLINE
+        finally:
+            # The map cannot close while numpy holds a view of it.
+            del view
+    return _Counted(found.breaks + (not ends_with_break), found.breaks)
 
 
-def user_day_tables(
-    raw: bytes, path: str, first_line: int, breaks: tuple[int, bool] | None = None, folder: str | None = None
-) -> dict[str, pa.Table] | None:
-    """Return the tables :class:`Flattener` would build from these NDJSON lines, or None.
-
-    ``first_line`` is the line number of the first line of ``raw`` in ``path``;
-    ``breaks`` is ``line_breaks(raw)`` when the caller has computed it already. DuckDB reads
-    files, so the bytes are written to a temporary file in ``folder`` (the system's
-    temporary folder when None) and deleted after.
-    """
-    lines = plain_lines(raw, breaks)
-    if lines is None:
-        return None
-    table = _read(raw, folder)
-    if table is None or table.num_rows != lines:
-        return None
+def _converted(table: pa.Table, path: str, first_line: int) -> dict[str, pa.Table] | None:
     columns: dict[str, pa.Array] = {}
     try:
         for name, data_type in zip(INPUT_SCHEMA.names, INPUT_SCHEMA.types, strict=True):
@@ -286,34 +338,36 @@ def user_day_tables(
         return None
 
 
-def _read(raw: bytes, folder: str | None) -> pa.Table | None:
-    """Parse the lines with DuckDB, every scalar as its JSON text; None when DuckDB refuses them.
+def _read_copy(handle: BinaryIO, begin: int, stop: int, folder: str | None) -> pa.Table | None:
+    """Copy bytes [begin, stop) of ``handle``'s file to a temporary file and read that.
 
-    The bytes go to a temporary file in ``folder``, or in the system's temporary folder when
-    ``folder`` is None or cannot take it. Without any writable folder this returns None too.
+    The copy goes to ``folder``, or to the system's temporary folder when ``folder`` is None
+    or cannot take it. Without any writable folder this returns None.
     """
     for place in dict.fromkeys((folder, None)):
         try:
-            handle = tempfile.NamedTemporaryFile(dir=place, prefix="lines-", suffix=".ndjson")  # noqa: SIM115
+            with tempfile.NamedTemporaryFile(dir=place, prefix="lines-", suffix=".ndjson") as copy:
+                offset = begin
+                while offset < stop:
+                    sent = os.sendfile(copy.fileno(), handle.fileno(), offset, stop - offset)
+                    if not sent:
+                        return None
+                    offset += sent
+                return _read(copy.name)
         except OSError as exc:
-            where = place or "the temporary folder"
-            logger.warning("cannot write user days to a temporary file in %s (%s)", where, exc)
-            continue
-        with handle:
-            try:
-                handle.write(raw)
-                handle.flush()
-            except OSError as exc:
-                logger.warning("cannot write user days to %s (%s)", handle.name, exc)
-                continue
-            try:
-                return _connection().sql(_QUERY, params=[handle.name]).to_arrow_table()
-            except duckdb.Error as exc:
-                # Malformed JSON, a value of another shape than the schema's, invalid UTF-8:
-                # the general path reads the bytes and raises the error that names the line.
-                logger.debug("DuckDB did not read %d bytes of user days: %s", len(raw), exc)
-                return None
+            logger.warning("cannot copy user days to a temporary file in %s (%s)", place or "the temporary folder", exc)
     return None
+
+
+def _read(path: str) -> pa.Table | None:
+    """Parse a file's lines with DuckDB, every scalar as its JSON text; None when DuckDB refuses them."""
+    try:
+        return _connection().sql(_QUERY, params=[path]).to_arrow_table()
+    except duckdb.Error as exc:
+        # Malformed JSON, a value of another shape than the schema's, invalid UTF-8: the
+        # general path reads the bytes and raises the error that names the line.
+        logger.debug("DuckDB did not read the user days in %s: %s", path, exc)
+        return None
 
 
 def _tables(columns: dict[str, pa.Array], path: str, first_line: int) -> dict[str, pa.Table] | None:

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from copilot_lib import ipc_files, schema
-from copilot_lib.arrow_ndjson import line_breaks, user_day_tables
+from copilot_lib.arrow_ndjson import line_breaks, read_user_days
 from copilot_lib.errors import ReportFormatError
 from copilot_lib.flatten import PARENT_INDEX, Flattener
 from copilot_lib.reports import (
@@ -126,18 +126,18 @@ def read_parts(parts: list[Part], *, arrow: bool = True, folder: str | None = No
     gc.disable()
     try:
         for part in parts:
-            raw = _part_bytes(part)
             ranged = part.start is not None
-            breaks = line_breaks(raw)
-            newlines = breaks[0]
-            tables = user_day_tables(raw, part.path, part.first_line or 1, breaks, folder) if arrow else None
-            if tables is not None or ranged:
+            found = read_user_days(part.path, part.start, part.end, part.first_line or 1, folder) if arrow else None
+            if found is not None or ranged:
                 if _pending(flattener):
                     chunks.append(Chunk(flattener.tables(), flattener.other, flattener.skipped))
                     flattener = Flattener()
-            if tables is not None:
+            if found is not None:
+                tables, newlines = found
                 chunks.append(Chunk(tables, part=part if ranged else None, lines=newlines if ranged else 0))
                 continue
+            raw = _part_bytes(part)
+            newlines = line_breaks(raw).breaks if ranged else 0
             if part.start is None or part.end is None:
                 values = decode_values(raw, part.path)
             else:

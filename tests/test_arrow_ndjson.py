@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from copilot_lib import demo
-from copilot_lib.arrow_ndjson import line_breaks, user_day_tables
+from copilot_lib.arrow_ndjson import Lines, line_breaks, read_user_days
 from copilot_lib.errors import ReportFormatError
 from copilot_lib.ingest import Part, assemble, read_parts
 
@@ -52,9 +52,11 @@ def _assert_same(parts: list[Part]) -> None:
 
 
 def test_demo_user_days_take_the_arrow_path(tmp_path, user_lines):
-    raw = _write(tmp_path / "users.ndjson", user_lines).read_bytes()
-    tables = user_day_tables(raw, "users.ndjson", 1)
-    assert tables is not None
+    path = _write(tmp_path / "users.ndjson", user_lines)
+    found = read_user_days(str(path))
+    assert found is not None
+    tables, breaks = found
+    assert breaks == len(user_lines)
     assert tables["user_daily"].num_rows == len(user_lines)
     assert tables["user_by_language_feature"].num_rows > len(user_lines)
 
@@ -80,7 +82,7 @@ def test_repeated_records_across_files_pick_the_same_winner(tmp_path, user_lines
     newer = [orjson.dumps({**orjson.loads(line), "created_at": "2026-02-01T00:00:00Z"}) for line in user_lines[:40]]
     first = _write(tmp_path / "b.ndjson", older)
     second = _write(tmp_path / "a.ndjson", newer)
-    assert user_day_tables(first.read_bytes(), str(first), 1) is not None
+    assert read_user_days(str(first)) is not None
     _assert_same([Part(str(first)), Part(str(second))])
 
 
@@ -94,10 +96,23 @@ def test_mixed_batch_keeps_part_order(tmp_path, user_lines):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"\n", b"{}", b"{}\n", b"{}\n{}", b"{}\n\n{}\n", b"{}\n {}\n", b"{1234567}\n{}\n[]\n", b"{12}\n{3}\n{4}\n"],
+    [
+        b"",
+        b"\n",
+        b"{}",
+        b"{}\n",
+        b"{}\n{}",
+        b"{}\n\n{}\n",
+        b"{}\n {}\n",
+        b"{1234567}\n{}\n[]\n",
+        b"{12}\n{3}\n{4}\n",
+        b"\xc3",
+        b"{}\n\xc3\xa9",
+        b"{\xc3\xa9}\n{}",
+    ],
 )
 def test_line_breaks_match_a_plain_count(raw):
-    expected = (raw.count(b"\n"), raw[:-1].count(b"\n") == raw[:-1].count(b"\n{"))
+    expected = Lines(raw.count(b"\n"), raw[:-1].count(b"\n") == raw[:-1].count(b"\n{"), raw.isascii())
     for block in (1, 2, 3, 4, 1 << 20):
         assert line_breaks(raw, block) == expected, block
 
@@ -246,7 +261,17 @@ READ_BY_DUCKDB = (
 
 
 @pytest.mark.parametrize("edit", READ_BY_DUCKDB)
-def test_odd_values_of_github_types_stay_on_the_fast_path(user_lines, edit):
+def test_odd_values_of_github_types_stay_on_the_fast_path(tmp_path, user_lines, edit):
     odd = orjson.dumps(ODD_EDITS[edit](_odd(user_lines[3])))
-    raw = b"\n".join([*user_lines[:10], odd, *user_lines[10:20]]) + b"\n"
-    assert user_day_tables(raw, "users.ndjson", 1) is not None
+    path = _write(tmp_path / "users.ndjson", [*user_lines[:10], odd, *user_lines[10:20]])
+    assert read_user_days(str(path)) is not None
+
+
+@pytest.mark.parametrize("name", ["users[1].ndjson", "users*.ndjson", "~users.ndjson", "users {a,b}.ndjson"])
+def test_file_names_duckdb_would_expand_are_read_as_named(tmp_path, user_lines, name):
+    path = _write(tmp_path / name, user_lines[:12])
+    # A file that a glob of this name would also match, with other records.
+    _write(tmp_path / "users1.ndjson", user_lines[12:30])
+    found = read_user_days(str(path))
+    assert found is not None
+    assert found[0]["user_daily"].num_rows == 12

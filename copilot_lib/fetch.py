@@ -173,14 +173,16 @@ def fetch_to_folder(
             bar.set_postfix_str(task.name, refresh=False)
             try:
                 _run_task(client, scope, task, summary)
+            # The summary carries each failure to the caller, which reports it (the command
+            # line prints one line per missing file), so the log keeps it at INFO.
             except FATAL_ERRORS as exc:
                 summary.failed[task.name] = str(exc)
                 summary.not_attempted = [later.name for later in tasks[index + 1 :]]
-                logger.error("fetching %s failed, stopping: %s", task.name, exc)
+                logger.info("fetching %s failed, stopping: %s", task.name, exc)
                 break
             except GitHubError as exc:
                 summary.failed[task.name] = str(exc)
-                logger.error("fetching %s failed: %s", task.name, exc)
+                logger.info("fetching %s failed: %s", task.name, exc)
             bar.update()
             if on_progress is not None:
                 on_progress(index + 1, len(tasks), task.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import socket
 from datetime import date, timedelta
 from pathlib import Path
@@ -203,6 +204,23 @@ def test_fetch_unreachable_github_stops(
     assert f"cannot connect to http://127.0.0.1:{port}" in captured.err
     assert "stopped after the first error" in captured.out
     assert len(delays) == RetryPolicy().max_retries
+
+
+def test_fetch_failure_is_printed_not_also_logged(
+    app_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(fetch, "connect", functools.partial(github.connect, sleep=lambda _: None))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv(config.ENV_API_URL, f"http://127.0.0.1:{port}")
+
+    with caplog.at_level(logging.INFO, logger="copilot_lib.fetch"):
+        status = _fetch(tmp_path / "out")
+
+    assert status == 1
+    failures = [record for record in caplog.records if record.name == "copilot_lib.fetch"]
+    assert [record.levelno for record in failures] == [logging.INFO]
 
 
 def test_fetch_invalid_api_url_is_one_line(

@@ -124,7 +124,11 @@ def serve(
     *,
     preheat: bool = True,
 ) -> int:
-    """Serve the dashboard until interrupted and return Voilà's exit status."""
+    """Serve the dashboard until interrupted and return an exit status.
+
+    That is Voilà's status when it stops on its own. After Ctrl-C or SIGTERM it is 0 once
+    Voilà has stopped as asked, and 1 when it had to be killed.
+    """
     path = notebook_path(notebook)
     command = voila_command(path, port=port, host=host, preheat=preheat)
     logger.info("serving %s on http://%s:%d/ with %s", path, host, port, source_description())
@@ -135,12 +139,20 @@ def serve(
         except KeyboardInterrupt:
             # Voilà received the same SIGINT from the terminal; give it time to stop its kernels.
             logger.info("stopping Voilà (pid %d)", process.pid)
-            return _wait_or_stop(process)
+            return _stopped_status(_wait_or_stop(process))
         except TerminatedError:
             # SIGTERM reached only this process. Voilà shuts its kernels down on SIGTERM too.
             logger.info("received SIGTERM: stopping Voilà (pid %d)", process.pid)
             process.terminate()
-            return _wait_or_stop(process)
+            return _stopped_status(_wait_or_stop(process))
+
+
+def _stopped_status(status: int) -> int:
+    """Return 0 when Voilà ended as a stop asks (exit 0, SIGINT or SIGTERM), else 1.
+
+    A service manager reads a non-zero status after the stop it sent as a failure.
+    """
+    return 0 if status in (0, -signal.SIGINT, -signal.SIGTERM) else 1
 
 
 class TerminatedError(Exception):

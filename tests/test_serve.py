@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -125,8 +126,9 @@ def test_sigterm_stops_voila_and_kernels(tmp_path: Path) -> None:
         children = _descendants(process.pid)
 
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+        status = process.wait(timeout=60)
 
+        assert status == 0
         assert not _port_open(port)
         assert _wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 30)
     finally:
@@ -136,6 +138,24 @@ def test_sigterm_stops_voila_and_kernels(tmp_path: Path) -> None:
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(("child", "expected"), [("import time; time.sleep(60)", 0), ("import sys; sys.exit(3)", 3)])
+def test_stop_signal_gives_success_status(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, child: str, expected: int
+) -> None:
+    # A child that SIGTERM kills, as it would a Voilà caught before its handlers are set.
+    notebook = tmp_path / "tiny.ipynb"
+    notebook.write_text("{}")
+    monkeypatch.setattr(serve, "voila_command", lambda *args, **kwargs: [sys.executable, "-c", child])
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        status = serve.serve(port=_free_port(), notebook=notebook)
+    finally:
+        timer.cancel()
+
+    assert status == expected
 
 
 @pytest.mark.parametrize(

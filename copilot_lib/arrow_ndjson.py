@@ -277,7 +277,10 @@ def read_user_days(
         # The general path reads the file again and reports what is wrong with it.
         logger.debug("cannot map %s for DuckDB (%s)", path, exc)
         return None
-    if table is None or table.num_rows != lines.lines:
+    if table is None:
+        return None
+    if table.num_rows != lines.lines:
+        logger.debug("%s: %d rows from %d lines: a blank line", path, table.num_rows, lines.lines)
         return None
     tables = _converted(table, path, first_line)
     return None if tables is None else (tables, lines.breaks)
@@ -315,17 +318,23 @@ def _check(handle: BinaryIO, begin: int, stop: int) -> _Counted | None:
 
 
 def _converted(table: pa.Table, path: str, first_line: int) -> dict[str, pa.Table] | None:
+    """Build the tables from DuckDB's result, or return None, saying why in the debug log."""
     columns: dict[str, pa.Array] = {}
     try:
         for name, data_type in zip(INPUT_SCHEMA.names, INPUT_SCHEMA.types, strict=True):
-            columns[name] = _from_json(_array(table.column(name)), data_type)
-        if any(_array(table.column(key)).null_count < table.num_rows for key in _KIND_KEYS):
+            try:
+                columns[name] = _from_json(_array(table.column(name)), data_type)
+            except _Mismatch:
+                logger.debug("%s: a %s value of another JSON type than GitHub sends", path, name)
+                return None
+        kinds = [key for key in _KIND_KEYS if _array(table.column(key)).null_count < table.num_rows]
+        if kinds:
+            logger.debug("%s: records of another kind (%s)", path, ", ".join(kinds))
             return None
         return _tables(columns, path, first_line)
-    except _Mismatch:
-        return None
-    except pa.ArrowInvalid:
+    except pa.ArrowInvalid as exc:
         # A counter beyond its column's 32-bit type: the general path names it in its error.
+        logger.debug("%s: %s", path, exc)
         return None
 
 

@@ -221,7 +221,7 @@ def _text(array: pa.Array) -> pa.Array:
 
 
 class Lines(NamedTuple):
-    """What :func:`line_breaks` found in a run of bytes."""
+    """The line break count and ASCII flag of a run of bytes, from :func:`line_breaks`."""
 
     breaks: int
     ascii: bool
@@ -312,7 +312,7 @@ def _check(handle: BinaryIO, begin: int, stop: int) -> _Counted | None:
                     return None
             ends_with_break = view[-1] == _NEWLINE
         finally:
-            # The map cannot close while numpy holds a view of it.
+            # The map cannot close while a numpy view of it exists.
             del view
     return _Counted(found.breaks + (not ends_with_break), found.breaks)
 

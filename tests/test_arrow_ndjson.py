@@ -266,14 +266,14 @@ READ_BY_DUCKDB = (
 
 
 @pytest.mark.parametrize("edit", READ_BY_DUCKDB)
-def test_odd_values_of_github_types_stay_on_the_fast_path(tmp_path, user_lines, edit):
+def test_github_typed_odd_values_read_by_duckdb(tmp_path, user_lines, edit):
     odd = orjson.dumps(ODD_EDITS[edit](_odd(user_lines[3])))
     path = _write(tmp_path / "users.ndjson", [*user_lines[:10], odd, *user_lines[10:20]])
     assert read_user_days(str(path)) is not None
 
 
 @pytest.mark.parametrize("name", ["users[1].ndjson", "users*.ndjson", "~users.ndjson", "users {a,b}.ndjson"])
-def test_file_names_duckdb_would_expand_are_read_as_named(tmp_path, user_lines, name):
+def test_glob_like_file_names(tmp_path, user_lines, name):
     path = _write(tmp_path / name, user_lines[:12])
     # A file that a glob of this name would also match, with other records.
     _write(tmp_path / "users1.ndjson", user_lines[12:30])

@@ -18,6 +18,12 @@ key that changes a record's meaning (``day_totals``, top-level ``chat_panel_*`` 
 old name of the cloud agent flag), a record the general path would skip (no valid day, user
 id or entity), NaN or Infinity, invalid UTF-8, a blank or malformed line. The general path
 then raises the error that names the file and line.
+
+NOTE: DuckDB also reads some JSON that orjson refuses: trailing commas, NaN and Infinity,
+numbers beyond a double, nesting deeper than 1,024 levels. In a field the tables read, such
+a value fails its check and the line goes the general way. Elsewhere (an unknown field, a
+comma between fields) nothing notices, and the file loads where the general path would stop
+with an error. Finding those would cost a second scan of every range.
 """
 
 from __future__ import annotations
@@ -193,8 +199,12 @@ def _from_json(array: pa.Array, data_type: pa.DataType) -> pa.Array:
     if pa.types.is_string(data_type):
         return _text(array)
     if pa.types.is_boolean(data_type):
-        # The general path keeps only JSON booleans, and reads anything else as null.
-        return pc.if_else(pc.is_in(array, _BOOLEANS), pc.equal(array, "true"), pa.scalar(None, pa.bool_()))
+        # The general path reads any other value as null, but DuckDB's text of NaN, of a
+        # number beyond a double or of a list with a trailing comma is JSON that orjson
+        # refuses, so any other value goes the general way.
+        if not pc.all(pc.is_in(pc.drop_null(array), _BOOLEANS)).as_py():
+            raise _Mismatch
+        return pc.equal(array, "true")
     try:
         # Integers: only JSON integers in range cast. Floats: any JSON number does.
         converted = pc.cast(array, data_type)

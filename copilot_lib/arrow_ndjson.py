@@ -199,9 +199,8 @@ def _from_json(array: pa.Array, data_type: pa.DataType) -> pa.Array:
     if pa.types.is_string(data_type):
         return _text(array)
     if pa.types.is_boolean(data_type):
-        # The general path reads any other value as null, but DuckDB's text of NaN, of a
-        # number beyond a double or of a list with a trailing comma is JSON that orjson
-        # refuses, so any other value goes the general way.
+        # The general path reads any other value as null. But DuckDB also gives texts of
+        # values that orjson refuses (NaN, a number beyond a double), so they go that way.
         if not pc.all(pc.is_in(pc.drop_null(array), _BOOLEANS)).as_py():
             raise _Mismatch
         return pc.equal(array, "true")

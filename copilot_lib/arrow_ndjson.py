@@ -19,7 +19,7 @@ old name of the cloud agent flag), a record the general path would skip (no vali
 id or entity), NaN or Infinity, invalid UTF-8, a blank or malformed line. The general path
 then raises the error that names the file and line.
 
-NOTE: DuckDB also reads some JSON that orjson refuses: trailing commas, NaN and Infinity,
+NOTE: DuckDB also reads some JSON that orjson rejects: trailing commas, NaN and Infinity,
 numbers beyond a double, nesting deeper than 1,024 levels. In a field the tables read, such
 a value fails its check and the line goes the general way. Elsewhere (an unknown field, a
 comma between fields) nothing notices, and the file loads where the general path would stop
@@ -168,7 +168,10 @@ _local = threading.local()
 
 
 def _connection() -> duckdb.DuckDBPyConnection:
-    """Return this thread's DuckDB connection, on one thread: the callers run one per core."""
+    """Return this thread's DuckDB connection, which runs each query on one thread.
+
+    The ingest already runs one worker process per core.
+    """
     connection = getattr(_local, "connection", None)
     if connection is None:
         connection = duckdb.connect(config={"threads": 1})
@@ -200,7 +203,7 @@ def _from_json(array: pa.Array, data_type: pa.DataType) -> pa.Array:
         return _text(array)
     if pa.types.is_boolean(data_type):
         # The general path reads any other value as null. But DuckDB also gives texts of
-        # values that orjson refuses (NaN, a number beyond a double), so they go that way.
+        # values that orjson rejects (NaN, a number beyond a double), so they go that way.
         if not pc.all(pc.is_in(pc.drop_null(array), _BOOLEANS)).as_py():
             raise _Mismatch
         return pc.equal(array, "true")
@@ -233,7 +236,7 @@ class Lines(NamedTuple):
     """The line break count and ASCII flag of a run of bytes, from :func:`line_breaks`."""
 
     breaks: int
-    ascii: bool
+    is_ascii: bool
 
 
 def line_breaks(raw: bytes | np.ndarray, block: int = 1 << 20) -> Lines:
@@ -303,7 +306,7 @@ class _Counted(NamedTuple):
 def _check(handle: BinaryIO, begin: int, stop: int) -> _Counted | None:
     """Return the number of lines and line breaks in bytes [begin, stop) when DuckDB may read them.
 
-    The bytes must be UTF-8 and start an object. DuckDB refuses a line that is not one
+    The bytes must be UTF-8 and start an object. DuckDB rejects a line that is not one
     object, and skips blank lines, which the comparison of its rows with the lines catches:
     row ``i`` of its result is then line ``i``.
     """
@@ -314,7 +317,7 @@ def _check(handle: BinaryIO, begin: int, stop: int) -> _Counted | None:
             if view[0] != _BRACE:
                 return None
             found = line_breaks(view)
-            if not found.ascii:
+            if not found.is_ascii:
                 try:
                     view.tobytes().decode("utf-8")
                 except UnicodeDecodeError:
@@ -328,21 +331,21 @@ def _check(handle: BinaryIO, begin: int, stop: int) -> _Counted | None:
 
 def _converted(table: pa.Table, path: str, first_line: int) -> dict[str, pa.Table] | None:
     """Build the tables from DuckDB's result, or return None, saying why in the debug log."""
+    kinds = [key for key in _KIND_KEYS if _array(table.column(key)).null_count < table.num_rows]
+    if kinds:
+        logger.debug("%s: records of another kind (%s)", path, ", ".join(kinds))
+        return None
     columns: dict[str, pa.Array] = {}
-    try:
-        for name, data_type in zip(INPUT_SCHEMA.names, INPUT_SCHEMA.types, strict=True):
-            try:
-                columns[name] = _from_json(_array(table.column(name)), data_type)
-            except _Mismatch:
-                logger.debug("%s: a %s value of another JSON type than GitHub sends", path, name)
-                return None
-        kinds = [key for key in _KIND_KEYS if _array(table.column(key)).null_count < table.num_rows]
-        if kinds:
-            logger.debug("%s: records of another kind (%s)", path, ", ".join(kinds))
+    for name, data_type in zip(INPUT_SCHEMA.names, INPUT_SCHEMA.types, strict=True):
+        try:
+            columns[name] = _from_json(_array(table.column(name)), data_type)
+        except _Mismatch:
+            logger.debug("%s: a %s value of another JSON type than GitHub sends", path, name)
             return None
+    try:
         return _tables(columns, path, first_line)
     except pa.ArrowInvalid as exc:
-        # A counter beyond its column's 32-bit type: the general path names it in its error.
+        # A value beyond its column's type: the general path names it in its error.
         logger.debug("%s: %s", path, exc)
         return None
 
@@ -364,12 +367,13 @@ def _read_copy(handle: BinaryIO, begin: int, stop: int, folder: str | None) -> p
                     offset += sent
                 return _read(copy.name)
         except OSError as exc:
-            logger.warning("cannot copy user days to a temporary file in %s (%s)", place or "the temporary folder", exc)
+            where = place or "the temporary folder"
+            logger.warning("cannot copy user days to a temporary file in %s (%s): trying the next place", where, exc)
     return None
 
 
 def _read(path: str) -> pa.Table | None:
-    """Parse a file's lines with DuckDB, every scalar as its JSON text; None when DuckDB refuses them."""
+    """Parse a file's lines with DuckDB, every scalar as its JSON text; None when DuckDB rejects them."""
     try:
         return _connection().sql(_QUERY, params=[path]).to_arrow_table()
     except duckdb.Error as exc:

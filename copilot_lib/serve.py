@@ -148,7 +148,7 @@ def serve(
 
 
 def _stopped_status(status: int) -> int:
-    """Return 0 when Voilà ended as a stop asks (exit 0, SIGINT or SIGTERM), else 1.
+    """Return 0 when Voilà exited as a requested stop expects (status 0, SIGINT or SIGTERM), else 1.
 
     A service manager reads a non-zero status after the stop it sent as a failure.
     """

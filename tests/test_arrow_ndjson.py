@@ -263,7 +263,7 @@ READ_BY_DUCKDB = (
 
 
 @pytest.mark.parametrize("edit", READ_BY_DUCKDB)
-def test_github_typed_odd_values_read_by_duckdb(tmp_path, user_lines, edit):
+def test_duckdb_reads_typed_odd_values(tmp_path, user_lines, edit):
     odd = orjson.dumps(ODD_EDITS[edit](_odd(user_lines[3])))
     path = _write(tmp_path / "users.ndjson", [*user_lines[:10], odd, *user_lines[10:20]])
     assert read_user_days(str(path)) is not None
@@ -279,9 +279,9 @@ def test_glob_like_file_names(tmp_path, user_lines, name):
     assert found[0]["user_daily"].num_rows == 12
 
 
-# JSON that orjson refuses and DuckDB reads. In a field that the tables read, the value's
+# JSON that orjson rejects and DuckDB reads. In a field that the tables read, the value's
 # text is checked, so the line goes the general way, which stops with an error naming it.
-REFUSED_IN_READ_FIELDS = {
+REJECTED_IN_READ_FIELDS = {
     "NaN in a flag": _USER_DAY + b',"used_chat":NaN}',
     "Infinity in a flag": _USER_DAY + b',"used_chat":Infinity}',
     "NaN in a counter": _USER_DAY + b',"loc_added_sum":NaN}',
@@ -304,9 +304,9 @@ ACCEPTED_BY_DUCKDB_ONLY = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(REFUSED_IN_READ_FIELDS))
+@pytest.mark.parametrize("name", sorted(REJECTED_IN_READ_FIELDS))
 def test_invalid_json_in_read_fields(tmp_path, user_lines, name):
-    path = _write(tmp_path / "users.ndjson", [*user_lines[:10], REFUSED_IN_READ_FIELDS[name], *user_lines[10:20]])
+    path = _write(tmp_path / "users.ndjson", [*user_lines[:10], REJECTED_IN_READ_FIELDS[name], *user_lines[10:20]])
     assert read_user_days(str(path)) is None
     with pytest.raises(ReportFormatError) as caught:
         read_parts([Part(str(path))])
@@ -321,7 +321,7 @@ def test_invalid_json_outside_read_fields(tmp_path, user_lines, name):
 
 
 def test_invalid_json_in_a_later_range(tmp_path, user_lines):
-    lines = [*user_lines[:30], REFUSED_IN_READ_FIELDS["NaN in a flag"], *user_lines[30:40]]
+    lines = [*user_lines[:30], REJECTED_IN_READ_FIELDS["NaN in a flag"], *user_lines[30:40]]
     path = _write(tmp_path / "users.ndjson", lines)
     split = sum(len(line) + 1 for line in lines[:20])
     parts = [Part(str(path), 0, split, 1), Part(str(path), split, path.stat().st_size, None)]

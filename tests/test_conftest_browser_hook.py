@@ -73,7 +73,7 @@ def marked(pytester: pytest.Pytester) -> pytest.Pytester:
     ("args", "passed", "deselected"),
     [((), 1, 2), (("-m", "not browser"), 1, 2), (("-m", "slow"), 1, 2), (("-m", "slow or not slow"), 2, 1)],
 )
-def test_slow_runs_need_their_marker(
+def test_slow_runs_need_marker(
     marked: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], passed: int, deselected: int
 ) -> None:
     monkeypatch.delenv("COPILOT_REQUIRE_BROWSER", raising=False)

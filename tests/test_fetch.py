@@ -206,7 +206,7 @@ def test_fetch_unreachable_github_stops(
     assert len(delays) == RetryPolicy().max_retries
 
 
-def test_fetch_failure_is_printed_not_also_logged(
+def test_fetch_failure_logged_at_info(
     app_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(fetch, "connect", functools.partial(github.connect, sleep=lambda _: None))

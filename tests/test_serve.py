@@ -141,9 +141,7 @@ def test_sigterm_stops_voila_and_kernels(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("child", "expected"), [("import time; time.sleep(60)", 0), ("import sys; sys.exit(3)", 3)])
-def test_stop_signal_gives_success_status(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, child: str, expected: int
-) -> None:
+def test_stop_signal_exit_status(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, child: str, expected: int) -> None:
     # A child that SIGTERM kills, as it would a Voilà caught before its handlers are set.
     notebook = tmp_path / "tiny.ipynb"
     notebook.write_text("{}")

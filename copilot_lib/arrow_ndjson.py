@@ -162,7 +162,8 @@ def _query() -> str:
 
 
 _QUERY = _query()
-# DuckDB expands globs and a leading ~ in the paths it reads: other paths are read from a copy.
+# DuckDB expands globs (* ? [ {) and a leading ~ in the paths it reads. So it reads a file in
+# place only when the file's absolute path matches this pattern, and reads a copy otherwise.
 _PLAIN_PATH = re.compile(r"/[\w./+@%=,-]*")
 _local = threading.local()
 
@@ -281,8 +282,9 @@ def read_user_days(
             lines = _check(handle, begin, stop)
             if lines is None:
                 return None
-            if start is None and _PLAIN_PATH.fullmatch(path):
-                table = _read(path)
+            absolute = os.path.abspath(path)
+            if start is None and _PLAIN_PATH.fullmatch(absolute):
+                table = _read(absolute)
             else:
                 table = _read_copy(handle, begin, stop, folder)
     except OSError as exc:

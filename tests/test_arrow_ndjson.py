@@ -9,7 +9,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from copilot_lib import demo
+from copilot_lib import arrow_ndjson, demo
 from copilot_lib.arrow_ndjson import Lines, line_breaks, read_user_days
 from copilot_lib.errors import ReportFormatError
 from copilot_lib.ingest import Part, assemble, read_parts
@@ -328,3 +328,15 @@ def test_invalid_json_in_a_later_range(tmp_path, user_lines):
     with pytest.raises(ReportFormatError) as caught:
         read_parts(parts)
     assert caught.value.line == 31
+
+
+def test_relative_path_read_in_place(tmp_path, user_lines, monkeypatch):
+    _write(tmp_path / "users.ndjson", user_lines[:12])
+    monkeypatch.chdir(tmp_path)
+    # Without a copy to read, DuckDB must read the file where it lies.
+    monkeypatch.setattr(arrow_ndjson, "_read_copy", None)
+
+    found = read_user_days("users.ndjson")
+
+    assert found is not None
+    assert found[0]["user_daily"].num_rows == 12
